@@ -1,0 +1,59 @@
+//! ivs-local's own endpoints under `/_ivs-local/`, a prefix no AWS operation can use.
+//!
+//! - `GET /_ivs-local/health`: version, services, uptime and resource counts, as JSON.
+//! - `POST /_ivs-local/reset`: forget every resource in every account and region.
+
+use super::model::{Operation, Service};
+use crate::server::App;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub async fn health(State(app): State<Arc<App>>) -> Json<Value> {
+    let services: serde_json::Map<String, Value> = Service::ALL
+        .iter()
+        .map(|&service| {
+            let ops: Vec<Operation> = Operation::all()
+                .filter(|op| op.service() == service)
+                .collect();
+            let implemented = ops.iter().filter(|op| super::is_implemented(**op)).count();
+            (
+                service.name().to_string(),
+                json!({"operations": ops.len(), "implemented": implemented}),
+            )
+        })
+        .chain([(
+            "sts".to_string(),
+            json!({"operations": ["GetCallerIdentity"]}),
+        )])
+        .collect();
+    Json(json!({
+        "status": "running",
+        "version": env!("CARGO_PKG_VERSION"),
+        "services": services,
+        "uptimeSeconds": app.started.elapsed().as_secs_f64(),
+        "resources": app.store.counts(),
+    }))
+}
+
+pub async fn reset(State(app): State<Arc<App>>) -> Json<Value> {
+    app.store.reset();
+    tracing::info!("state reset");
+    Json(json!({"reset": true}))
+}
+
+/// Any other path under the prefix.
+pub async fn unknown() -> Response {
+    let body = json!({
+        "message": "Unknown ivs-local endpoint; see GET /_ivs-local/health and POST /_ivs-local/reset.",
+    });
+    (
+        StatusCode::NOT_FOUND,
+        [("x-amzn-ErrorType", "UnknownOperationException")],
+        Json(body),
+    )
+        .into_response()
+}

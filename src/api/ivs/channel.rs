@@ -1,0 +1,396 @@
+//! Channels: CreateChannel, GetChannel, BatchGetChannel, ListChannels, UpdateChannel,
+//! DeleteChannel.
+//!
+//! A channel is created with one stream key; derived fields (ingest endpoint, playback URL,
+//! SRT endpoint) are computed from the scope's endpoint prefix in [`to_api`].
+//!
+//! LIMITATIONS: no channel is ever live yet, so the "live channels cannot be updated or
+//! deleted" conflicts never fire. The channel quota (5,000 per region, adjustable in AWS) is not
+//! enforced.
+
+use super::stream_key;
+use crate::api::types::ivs::{
+    BatchError, BatchGetChannelRequest, BatchGetChannelResponse, Channel, ChannelSummary,
+    ChannelType, ContainerFormat, CreateChannelRequest, CreateChannelResponse,
+    DeleteChannelRequest, GetChannelRequest, GetChannelResponse, ListChannelsRequest,
+    ListChannelsResponse, MultitrackInputConfiguration, MultitrackMaximumResolution,
+    MultitrackPolicy, Srt, TranscodePreset, UpdateChannelRequest, UpdateChannelResponse,
+};
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::store::arn::ResourceType;
+use crate::store::ivs::Channel as Record;
+use crate::store::{RegionState, page};
+use std::collections::BTreeSet;
+
+/// ListChannels' page size when the caller gives none (model doc: 100).
+const DEFAULT_MAX_RESULTS: i32 = 100;
+/// Length of generated SRT passphrases; AWS's are long alphanumeric strings (reference 2.2).
+const SRT_PASSPHRASE_LEN: usize = 69;
+
+pub fn create_channel(
+    _ctx: &RequestContext,
+    st: &mut RegionState,
+    input: CreateChannelRequest,
+) -> Result<CreateChannelResponse, ApiError> {
+    let recording_configuration_arn = reference(
+        st,
+        input.recording_configuration_arn,
+        ResourceType::RecordingConfiguration,
+    )?;
+    let playback_restriction_policy_arn = reference(
+        st,
+        input.playback_restriction_policy_arn,
+        ResourceType::PlaybackRestrictionPolicy,
+    )?;
+    let ad_configuration_arn = reference(
+        st,
+        input.ad_configuration_arn,
+        ResourceType::AdConfiguration,
+    )?;
+    let channel_type = input.r#type.unwrap_or(ChannelType::Standard);
+    let container_format = input.container_format.unwrap_or(ContainerFormat::Ts);
+    let preset = preset_for(channel_type, input.preset, TranscodePreset::Empty)?;
+    let multitrack = multitrack_for(
+        channel_type,
+        container_format,
+        input.multitrack_input_configuration,
+        None,
+    )?;
+
+    let id = st.ids.resource_id();
+    let arn = st.arn(ResourceType::Channel, &id).to_string();
+    let channel = Record {
+        id: id.clone(),
+        arn,
+        name: input.name.unwrap_or_default(),
+        latency_mode: input
+            .latency_mode
+            .unwrap_or(crate::api::types::ivs::ChannelLatencyMode::Low),
+        channel_type,
+        authorized: input.authorized.unwrap_or(false),
+        insecure_ingest: input.insecure_ingest.unwrap_or(false),
+        preset,
+        container_format,
+        multitrack_input_configuration: multitrack,
+        recording_configuration_arn,
+        playback_restriction_policy_arn,
+        ad_configuration_arn,
+        srt_passphrase: st.ids.alphanumeric(SRT_PASSPHRASE_LEN),
+        tags: input.tags.unwrap_or_default(),
+        stream_keys: BTreeSet::new(),
+    };
+    st.ivs.channels.insert(id.clone(), channel);
+    // AWS tags the channel, not the stream key it creates with it (reference 3.1).
+    let key = stream_key::insert(st, &id, Default::default());
+    Ok(CreateChannelResponse {
+        channel: Some(to_api(st, &st.ivs.channels[&id])),
+        stream_key: Some(stream_key::to_api(&key)),
+    })
+}
+
+pub fn get_channel(
+    _ctx: &RequestContext,
+    st: &RegionState,
+    input: GetChannelRequest,
+) -> Result<GetChannelResponse, ApiError> {
+    let channel = find(st, &input.arn)?;
+    Ok(GetChannelResponse {
+        channel: Some(to_api(st, channel)),
+    })
+}
+
+pub fn batch_get_channel(
+    _ctx: &RequestContext,
+    st: &RegionState,
+    input: BatchGetChannelRequest,
+) -> Result<BatchGetChannelResponse, ApiError> {
+    let mut channels = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = BTreeSet::new();
+    for arn in input.arns {
+        if !seen.insert(arn.clone()) {
+            continue;
+        }
+        match find(st, &arn) {
+            Ok(channel) => channels.push(to_api(st, channel)),
+            Err(e) => errors.push(BatchError {
+                arn: Some(arn),
+                code: Some(e.name().to_string()),
+                message: Some(e.message),
+            }),
+        }
+    }
+    Ok(BatchGetChannelResponse {
+        channels: Some(channels),
+        errors: Some(errors),
+    })
+}
+
+pub fn list_channels(
+    _ctx: &RequestContext,
+    st: &RegionState,
+    input: ListChannelsRequest,
+) -> Result<ListChannelsResponse, ApiError> {
+    let filters = [
+        ("filterByName", &input.filter_by_name),
+        (
+            "filterByRecordingConfigurationArn",
+            &input.filter_by_recording_configuration_arn,
+        ),
+        (
+            "filterByPlaybackRestrictionPolicyArn",
+            &input.filter_by_playback_restriction_policy_arn,
+        ),
+        (
+            "filterByAdConfigurationArn",
+            &input.filter_by_ad_configuration_arn,
+        ),
+    ];
+    let given: Vec<&str> = filters
+        .iter()
+        .filter(|(_, v)| wanted(v).is_some())
+        .map(|(n, _)| *n)
+        .collect();
+    if given.len() > 1 {
+        return Err(ApiError::conflict(format!(
+            "Only one filter may be given at a time; got {}.",
+            given.join(", ")
+        )));
+    }
+    let (name, recording, policy, ad) = (
+        wanted(&input.filter_by_name),
+        wanted(&input.filter_by_recording_configuration_arn),
+        wanted(&input.filter_by_playback_restriction_policy_arn),
+        wanted(&input.filter_by_ad_configuration_arn),
+    );
+    let keep = |c: &&Record| {
+        name.is_none_or(|n| c.name == n)
+            && recording.is_none_or(|a| c.recording_configuration_arn == a)
+            && policy.is_none_or(|a| c.playback_restriction_policy_arn == a)
+            && ad.is_none_or(|a| c.ad_configuration_arn == a)
+    };
+    let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
+    let range = st
+        .ivs
+        .channels
+        .range(page::start(input.next_token.as_deref())?);
+    let page = page::collect(range, max, keep);
+    Ok(ListChannelsResponse {
+        channels: page.items.into_iter().map(summary).collect(),
+        next_token: page.next_token,
+    })
+}
+
+pub fn update_channel(
+    _ctx: &RequestContext,
+    st: &mut RegionState,
+    input: UpdateChannelRequest,
+) -> Result<UpdateChannelResponse, ApiError> {
+    let current = find(st, &input.arn)?;
+    // Everything is checked before anything changes, so a refused update leaves no trace.
+    let recording_configuration_arn = match input.recording_configuration_arn {
+        Some(arn) => reference(st, Some(arn), ResourceType::RecordingConfiguration)?,
+        None => current.recording_configuration_arn.clone(),
+    };
+    let playback_restriction_policy_arn = match input.playback_restriction_policy_arn {
+        Some(arn) => reference(st, Some(arn), ResourceType::PlaybackRestrictionPolicy)?,
+        None => current.playback_restriction_policy_arn.clone(),
+    };
+    let ad_configuration_arn = match input.ad_configuration_arn {
+        Some(arn) => reference(st, Some(arn), ResourceType::AdConfiguration)?,
+        None => current.ad_configuration_arn.clone(),
+    };
+    let channel_type = input.r#type.unwrap_or(current.channel_type);
+    let container_format = input.container_format.unwrap_or(current.container_format);
+    let preset = preset_for(channel_type, input.preset, current.preset)?;
+    let multitrack = multitrack_for(
+        channel_type,
+        container_format,
+        input.multitrack_input_configuration,
+        Some(&current.multitrack_input_configuration),
+    )?;
+
+    let id = current.id.clone();
+    let channel = st
+        .ivs
+        .channels
+        .get_mut(&id)
+        .expect("found above under the same lock");
+    if let Some(name) = input.name {
+        channel.name = name;
+    }
+    if let Some(latency_mode) = input.latency_mode {
+        channel.latency_mode = latency_mode;
+    }
+    if let Some(authorized) = input.authorized {
+        channel.authorized = authorized;
+    }
+    if let Some(insecure_ingest) = input.insecure_ingest {
+        channel.insecure_ingest = insecure_ingest;
+    }
+    channel.channel_type = channel_type;
+    channel.container_format = container_format;
+    channel.preset = preset;
+    channel.multitrack_input_configuration = multitrack;
+    channel.recording_configuration_arn = recording_configuration_arn;
+    channel.playback_restriction_policy_arn = playback_restriction_policy_arn;
+    channel.ad_configuration_arn = ad_configuration_arn;
+    Ok(UpdateChannelResponse {
+        channel: Some(to_api(st, &st.ivs.channels[&id])),
+    })
+}
+
+pub fn delete_channel(
+    _ctx: &RequestContext,
+    st: &mut RegionState,
+    input: DeleteChannelRequest,
+) -> Result<(), ApiError> {
+    let id = find(st, &input.arn)?.id.clone();
+    let channel = st
+        .ivs
+        .channels
+        .remove(&id)
+        .expect("found above under the same lock");
+    for key in &channel.stream_keys {
+        st.ivs.stream_keys.remove(key);
+    }
+    Ok(())
+}
+
+/// A filter that is set: an empty string filters nothing.
+fn wanted(filter: &Option<String>) -> Option<&str> {
+    filter.as_deref().filter(|v| !v.is_empty())
+}
+
+/// The channel an ARN names in this scope, or AWS's 404.
+pub fn find<'a>(st: &'a RegionState, arn: &str) -> Result<&'a Record, ApiError> {
+    st.find_id(arn, ResourceType::Channel)
+        .and_then(|id| st.ivs.channels.get(&id))
+        .ok_or_else(|| ApiError::not_found(format!("Channel not found: {arn}")))
+}
+
+/// An optional reference to another resource: `""` or absent means none; anything else must
+/// name a resource of that type in this scope.
+fn reference(
+    st: &RegionState,
+    arn: Option<String>,
+    resource_type: ResourceType,
+) -> Result<String, ApiError> {
+    match arn {
+        None => Ok(String::new()),
+        Some(arn) if arn.is_empty() => Ok(arn),
+        Some(arn) if st.exists(&arn, resource_type) => Ok(arn),
+        Some(arn) => Err(ApiError::not_found(format!(
+            "{} not found: {arn}",
+            resource_type.noun()
+        ))),
+    }
+}
+
+/// The preset a channel of `channel_type` gets. Presets apply only to ADVANCED channels, which
+/// default to HIGHER_BANDWIDTH_DELIVERY; other types carry `""` (reference 3.1).
+fn preset_for(
+    channel_type: ChannelType,
+    requested: Option<TranscodePreset>,
+    current: TranscodePreset,
+) -> Result<TranscodePreset, ApiError> {
+    let advanced = matches!(
+        channel_type,
+        ChannelType::AdvancedSd | ChannelType::AdvancedHd
+    );
+    match (advanced, requested) {
+        (true, Some(TranscodePreset::Empty) | None) if current == TranscodePreset::Empty => {
+            Ok(TranscodePreset::HigherBandwidthDelivery)
+        }
+        (true, Some(TranscodePreset::Empty) | None) => Ok(current),
+        (true, Some(preset)) => Ok(preset),
+        (false, None | Some(TranscodePreset::Empty)) => Ok(TranscodePreset::Empty),
+        (false, Some(preset)) => Err(ApiError::validation(format!(
+            "Preset {} can only be set on ADVANCED_SD and ADVANCED_HD channels, not {}.",
+            preset.as_str(),
+            channel_type.as_str()
+        ))),
+    }
+}
+
+/// The multitrack settings after applying `requested` over `current` (or the defaults), with
+/// AWS's rules: multitrack needs a STANDARD channel with FRAGMENTED_MP4 containers.
+fn multitrack_for(
+    channel_type: ChannelType,
+    container_format: ContainerFormat,
+    requested: Option<MultitrackInputConfiguration>,
+    current: Option<&MultitrackInputConfiguration>,
+) -> Result<MultitrackInputConfiguration, ApiError> {
+    let base = current.cloned().unwrap_or(MultitrackInputConfiguration {
+        enabled: Some(false),
+        maximum_resolution: Some(MultitrackMaximumResolution::FullHd),
+        policy: Some(MultitrackPolicy::Allow),
+    });
+    let requested = requested.unwrap_or_default();
+    let merged = MultitrackInputConfiguration {
+        enabled: requested.enabled.or(base.enabled),
+        maximum_resolution: requested.maximum_resolution.or(base.maximum_resolution),
+        policy: requested.policy.or(base.policy),
+    };
+    if merged.enabled == Some(true) {
+        if channel_type != ChannelType::Standard {
+            return Err(ApiError::validation(format!(
+                "Multitrack input can only be enabled on STANDARD channels, not {}.",
+                channel_type.as_str()
+            )));
+        }
+        if container_format != ContainerFormat::FragmentedMp4 {
+            return Err(ApiError::validation(
+                "containerFormat must be FRAGMENTED_MP4 when multitrack input is enabled.",
+            ));
+        }
+    }
+    Ok(merged)
+}
+
+/// The full channel as the API returns it, derived fields included (reference 2.2).
+pub fn to_api(st: &RegionState, c: &Record) -> Channel {
+    let prefix = &st.endpoint_prefix;
+    let region = &st.scope.region;
+    Channel {
+        arn: Some(c.arn.clone()),
+        name: Some(c.name.clone()),
+        latency_mode: Some(c.latency_mode),
+        r#type: Some(c.channel_type),
+        authorized: Some(c.authorized),
+        insecure_ingest: Some(c.insecure_ingest),
+        preset: Some(c.preset),
+        container_format: Some(c.container_format),
+        multitrack_input_configuration: Some(c.multitrack_input_configuration.clone()),
+        recording_configuration_arn: Some(c.recording_configuration_arn.clone()),
+        playback_restriction_policy_arn: Some(c.playback_restriction_policy_arn.clone()),
+        ad_configuration_arn: Some(c.ad_configuration_arn.clone()),
+        ingest_endpoint: Some(format!("{prefix}.global-contribute.live-video.net")),
+        playback_url: Some(format!(
+            "https://{prefix}.{region}.playback.live-video.net/api/video/v1/{region}.{}.channel.{}.m3u8",
+            st.scope.account, c.id
+        )),
+        srt: Some(Srt {
+            endpoint: Some(format!("{prefix}.srt.live-video.net")),
+            passphrase: Some(c.srt_passphrase.clone()),
+        }),
+        tags: Some(c.tags.clone()),
+    }
+}
+
+fn summary(c: &Record) -> ChannelSummary {
+    ChannelSummary {
+        arn: Some(c.arn.clone()),
+        name: Some(c.name.clone()),
+        latency_mode: Some(c.latency_mode),
+        r#type: Some(c.channel_type),
+        authorized: Some(c.authorized),
+        insecure_ingest: Some(c.insecure_ingest),
+        preset: Some(c.preset),
+        recording_configuration_arn: Some(c.recording_configuration_arn.clone()),
+        playback_restriction_policy_arn: Some(c.playback_restriction_policy_arn.clone()),
+        ad_configuration_arn: Some(c.ad_configuration_arn.clone()),
+        tags: Some(c.tags.clone()),
+    }
+}

@@ -1,0 +1,4 @@
+//! Handlers of the `ivs` (low-latency streaming) operations, one module per resource.
+
+pub mod channel;
+pub mod stream_key;

@@ -1,0 +1,163 @@
+//! Stream keys: CreateStreamKey, GetStreamKey, BatchGetStreamKey, ListStreamKeys,
+//! DeleteStreamKey.
+//!
+//! A channel has at most one stream key (an AWS hard quota), so a second CreateStreamKey is a
+//! 402 ServiceQuotaExceededException: the operation models no ConflictException. The value is
+//! `sk_{region}_{streamKeyId}_{30 alphanumerics}` (reference 2.2).
+
+use super::channel;
+use crate::api::types::ivs::{
+    BatchError, BatchGetStreamKeyRequest, BatchGetStreamKeyResponse, CreateStreamKeyRequest,
+    CreateStreamKeyResponse, DeleteStreamKeyRequest, GetStreamKeyRequest, GetStreamKeyResponse,
+    ListStreamKeysRequest, ListStreamKeysResponse, StreamKey, StreamKeySummary,
+};
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::store::arn::ResourceType;
+use crate::store::ivs::StreamKey as Record;
+use crate::store::{RegionState, Tags, page};
+use std::collections::BTreeSet;
+
+/// Stream keys per channel: 1, not adjustable.
+const KEYS_PER_CHANNEL: usize = 1;
+/// ListStreamKeys' page size when the caller gives none (model doc: 1).
+const DEFAULT_MAX_RESULTS: i32 = 1;
+
+pub fn create_stream_key(
+    _ctx: &RequestContext,
+    st: &mut RegionState,
+    input: CreateStreamKeyRequest,
+) -> Result<CreateStreamKeyResponse, ApiError> {
+    let channel = channel::find(st, &input.channel_arn)?;
+    if channel.stream_keys.len() >= KEYS_PER_CHANNEL {
+        return Err(ApiError::quota_exceeded(format!(
+            "Channel {} already has a stream key; the limit is {KEYS_PER_CHANNEL} per channel.",
+            channel.arn
+        )));
+    }
+    let channel_id = channel.id.clone();
+    let key = insert(st, &channel_id, input.tags.unwrap_or_default());
+    Ok(CreateStreamKeyResponse {
+        stream_key: Some(to_api(&key)),
+    })
+}
+
+pub fn get_stream_key(
+    _ctx: &RequestContext,
+    st: &RegionState,
+    input: GetStreamKeyRequest,
+) -> Result<GetStreamKeyResponse, ApiError> {
+    Ok(GetStreamKeyResponse {
+        stream_key: Some(to_api(find(st, &input.arn)?)),
+    })
+}
+
+pub fn batch_get_stream_key(
+    _ctx: &RequestContext,
+    st: &RegionState,
+    input: BatchGetStreamKeyRequest,
+) -> Result<BatchGetStreamKeyResponse, ApiError> {
+    let mut stream_keys = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = BTreeSet::new();
+    for arn in input.arns {
+        if !seen.insert(arn.clone()) {
+            continue;
+        }
+        match find(st, &arn) {
+            Ok(key) => stream_keys.push(to_api(key)),
+            Err(e) => errors.push(BatchError {
+                arn: Some(arn),
+                code: Some(e.name().to_string()),
+                message: Some(e.message),
+            }),
+        }
+    }
+    Ok(BatchGetStreamKeyResponse {
+        stream_keys: Some(stream_keys),
+        errors: Some(errors),
+    })
+}
+
+pub fn list_stream_keys(
+    _ctx: &RequestContext,
+    st: &RegionState,
+    input: ListStreamKeysRequest,
+) -> Result<ListStreamKeysResponse, ApiError> {
+    let channel = channel::find(st, &input.channel_arn)?;
+    let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
+    let ids = channel
+        .stream_keys
+        .range(page::start(input.next_token.as_deref())?);
+    let keys = ids.filter_map(|id| Some((id, st.ivs.stream_keys.get(id)?)));
+    let page = page::collect(keys, max, |_| true);
+    Ok(ListStreamKeysResponse {
+        stream_keys: page.items.into_iter().map(summary).collect(),
+        next_token: page.next_token,
+    })
+}
+
+pub fn delete_stream_key(
+    _ctx: &RequestContext,
+    st: &mut RegionState,
+    input: DeleteStreamKeyRequest,
+) -> Result<(), ApiError> {
+    let id = find(st, &input.arn)?.id.clone();
+    let key = st
+        .ivs
+        .stream_keys
+        .remove(&id)
+        .expect("found above under the same lock");
+    if let Some(channel) = st.ivs.channels.get_mut(&key.channel_id) {
+        channel.stream_keys.remove(&id);
+    }
+    Ok(())
+}
+
+/// Creates a stream key for an existing channel and returns a copy of it.
+pub fn insert(st: &mut RegionState, channel_id: &str, tags: Tags) -> Record {
+    let id = st.ids.resource_id();
+    let secret = st.ids.alphanumeric(30);
+    let arn = st.arn(ResourceType::StreamKey, &id).to_string();
+    let value = format!("sk_{}_{id}_{secret}", st.scope.region);
+    let channel = st
+        .ivs
+        .channels
+        .get_mut(channel_id)
+        .expect("caller checked the channel exists");
+    channel.stream_keys.insert(id.clone());
+    let key = Record {
+        arn,
+        value,
+        channel_id: channel_id.to_string(),
+        channel_arn: channel.arn.clone(),
+        id: id.clone(),
+        tags,
+    };
+    st.ivs.stream_keys.insert(id, key.clone());
+    key
+}
+
+/// The stream key an ARN names in this scope, or AWS's 404.
+pub fn find<'a>(st: &'a RegionState, arn: &str) -> Result<&'a Record, ApiError> {
+    st.find_id(arn, ResourceType::StreamKey)
+        .and_then(|id| st.ivs.stream_keys.get(&id))
+        .ok_or_else(|| ApiError::not_found(format!("Stream key not found: {arn}")))
+}
+
+pub fn to_api(k: &Record) -> StreamKey {
+    StreamKey {
+        arn: Some(k.arn.clone()),
+        channel_arn: Some(k.channel_arn.clone()),
+        value: Some(k.value.clone()),
+        tags: Some(k.tags.clone()),
+    }
+}
+
+fn summary(k: &Record) -> StreamKeySummary {
+    StreamKeySummary {
+        arn: Some(k.arn.clone()),
+        channel_arn: Some(k.channel_arn.clone()),
+        tags: Some(k.tags.clone()),
+    }
+}

@@ -1,0 +1,244 @@
+//! The AWS APIs: every request that is not for `/_ivs-local/` ends up in [`handle`].
+//!
+//! The flow is one way: route (`routing.rs`) -> assemble the input from body, labels and query
+//! (`codec.rs`) -> validate it against the model (`validate.rs`) -> deserialize into the
+//! generated input type -> call the handler under the scope's lock -> serialize the generated
+//! output type with the operation's modeled status. Any error on the way is an [`ApiError`],
+//! rendered in `error.rs`. Operations without a handler answer 501 after validation.
+
+pub mod codec;
+pub mod internal;
+pub mod ivs;
+pub mod model;
+pub mod routing;
+pub mod tags;
+pub mod types;
+pub mod validate;
+
+use crate::context::RequestContext;
+use crate::error::{ApiError, ErrorCode, ProtocolError};
+use crate::server::{App, Handled, RequestId};
+use crate::store::RegionState;
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use codec::RawInput;
+use model::Operation;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// The largest request body accepted. The largest legitimate IVS input (a PEM public key,
+/// participant attributes) is a few KiB.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Serves one AWS API request.
+pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let request_id = parts
+        .extensions
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let query = parts.uri.query();
+    let ctx = RequestContext::new(request_id, &parts.headers, query, &app.defaults);
+
+    if parts.uri.path() == "/" {
+        let body = match read_body(body).await {
+            Ok(body) => body,
+            Err(e) => return e.into_response(),
+        };
+        return crate::sts::handle(&ctx, &parts.headers, query, &body);
+    }
+
+    let route = match routing::route(parts.method.as_str(), parts.uri.path()) {
+        Ok(route) => route,
+        Err(e) => return e.into_response(),
+    };
+    let operation = route.operation;
+    let result = match read_body(body).await {
+        Ok(body) => {
+            let raw = RawInput {
+                labels: &route.labels,
+                query,
+                headers: &parts.headers,
+                body: &body,
+            };
+            execute(&app, &ctx, operation, &raw)
+        }
+        Err(e) => Err(e),
+    };
+    let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    response.extensions_mut().insert(Handled {
+        service: operation.service().name(),
+        operation: operation.name(),
+    });
+    response
+}
+
+async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+        ApiError::protocol(
+            ProtocolError::PayloadTooLarge,
+            format!("The request body is larger than the limit of {MAX_BODY_BYTES} bytes."),
+        )
+    })
+}
+
+fn execute(
+    app: &App,
+    ctx: &RequestContext,
+    operation: Operation,
+    raw: &RawInput,
+) -> Result<Response, ApiError> {
+    let model = model::model(operation.service());
+    let def = operation.def();
+    let input = codec::assemble_input(model, def, raw)?;
+    if let Some(shape) = &def.input {
+        validate::validate(model, &shape.shape, &input)?;
+    }
+    let Some(invoke) = handler(operation) else {
+        return Err(ApiError::protocol(
+            ProtocolError::NotImplemented,
+            format!(
+                "ivs-local does not implement the {} operation {} yet.",
+                operation.service().name(),
+                operation.name()
+            ),
+        ));
+    };
+    let body = invoke(app, ctx, input).inspect_err(|e| check_modeled(operation, e))?;
+    let status = StatusCode::from_u16(def.http.response_code).unwrap_or(StatusCode::OK);
+    if status == StatusCode::NO_CONTENT {
+        return Ok(status.into_response());
+    }
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+/// A handler may only answer with exceptions its operation models; anything else is a bug
+/// that an SDK could not parse into a typed error. Caught in debug builds (the tests).
+fn check_modeled(operation: Operation, error: &ApiError) {
+    let Some(code) = error.code() else { return };
+    let modeled = operation
+        .def()
+        .errors
+        .iter()
+        .any(|e| e.shape == code.name());
+    if !modeled && code != ErrorCode::InternalServerException {
+        tracing::error!(
+            operation = operation.name(),
+            error = code.name(),
+            "handler returned an unmodeled error"
+        );
+        debug_assert!(
+            modeled,
+            "{} returned unmodeled {}",
+            operation.name(),
+            code.name()
+        );
+    }
+}
+
+/// A handler made callable on the validated input object.
+type Invoke = fn(&App, &RequestContext, Value) -> Result<Bytes, ApiError>;
+
+/// Whether ivs-local implements an operation (the others answer 501).
+pub fn is_implemented(operation: Operation) -> bool {
+    handler(operation).is_some()
+}
+
+/// The handler of each implemented operation. Reads take the scope's lock shared, writes
+/// exclusively.
+fn handler(operation: Operation) -> Option<Invoke> {
+    use types::ivs::Operation as Ivs;
+    use types::ivs_realtime::Operation as Rt;
+    macro_rules! read {
+        ($f:path) => {
+            |app, ctx, input| invoke_read(app, ctx, input, $f)
+        };
+    }
+    macro_rules! write {
+        ($f:path) => {
+            |app, ctx, input| invoke_write(app, ctx, input, $f)
+        };
+    }
+    let invoke: Invoke = match operation {
+        Operation::Ivs(op) => match op {
+            Ivs::CreateChannel => write!(ivs::channel::create_channel),
+            Ivs::GetChannel => read!(ivs::channel::get_channel),
+            Ivs::BatchGetChannel => read!(ivs::channel::batch_get_channel),
+            Ivs::ListChannels => read!(ivs::channel::list_channels),
+            Ivs::UpdateChannel => write!(ivs::channel::update_channel),
+            Ivs::DeleteChannel => write!(ivs::channel::delete_channel),
+            Ivs::CreateStreamKey => write!(ivs::stream_key::create_stream_key),
+            Ivs::GetStreamKey => read!(ivs::stream_key::get_stream_key),
+            Ivs::BatchGetStreamKey => read!(ivs::stream_key::batch_get_stream_key),
+            Ivs::ListStreamKeys => read!(ivs::stream_key::list_stream_keys),
+            Ivs::DeleteStreamKey => write!(ivs::stream_key::delete_stream_key),
+            Ivs::TagResource => write!(tags::ivs::tag_resource),
+            Ivs::UntagResource => write!(tags::ivs::untag_resource),
+            Ivs::ListTagsForResource => read!(tags::ivs::list_tags_for_resource),
+            _ => return None,
+        },
+        Operation::Realtime(op) => match op {
+            Rt::TagResource => write!(tags::ivs_realtime::tag_resource),
+            Rt::UntagResource => write!(tags::ivs_realtime::untag_resource),
+            Rt::ListTagsForResource => read!(tags::ivs_realtime::list_tags_for_resource),
+            _ => return None,
+        },
+    };
+    Some(invoke)
+}
+
+type ReadFn<I, O> = fn(&RequestContext, &RegionState, I) -> Result<O, ApiError>;
+type WriteFn<I, O> = fn(&RequestContext, &mut RegionState, I) -> Result<O, ApiError>;
+
+/// Runs a read-only handler under the scope's shared lock.
+fn invoke_read<I: DeserializeOwned, O: Serialize>(
+    app: &App,
+    ctx: &RequestContext,
+    input: Value,
+    f: ReadFn<I, O>,
+) -> Result<Bytes, ApiError> {
+    let input = decode(input)?;
+    let scope = app.store.scope(&ctx.account, &ctx.region);
+    let output = f(ctx, &scope.read(), input)?;
+    encode(&output)
+}
+
+/// Runs a handler that changes state under the scope's exclusive lock.
+fn invoke_write<I: DeserializeOwned, O: Serialize>(
+    app: &App,
+    ctx: &RequestContext,
+    input: Value,
+    f: WriteFn<I, O>,
+) -> Result<Bytes, ApiError> {
+    let input = decode(input)?;
+    let scope = app.store.scope(&ctx.account, &ctx.region);
+    let output = f(ctx, &mut scope.write(), input)?;
+    encode(&output)
+}
+
+fn decode<I: DeserializeOwned>(input: Value) -> Result<I, ApiError> {
+    serde_json::from_value(input).map_err(|e| {
+        // Validation passed, so this is a gap between the validator and the generated types.
+        tracing::warn!(error = %e, "validated input did not deserialize");
+        ApiError::protocol(
+            ProtocolError::Serialization,
+            format!("The request could not be read: {e}"),
+        )
+    })
+}
+
+fn encode<O: Serialize>(output: &O) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(output)
+        .map(Bytes::from)
+        .map_err(ApiError::internal)
+}

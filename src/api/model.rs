@@ -1,0 +1,305 @@
+//! The AWS service models, embedded in the binary and read once at startup.
+//!
+//! This module owns the runtime view of `fixtures/models/` (with `fixtures/model-patches.json`
+//! applied): each operation's HTTP binding, input shape and modeled errors, and every shape's
+//! constraints. Routing (`routing.rs`), input assembly (`codec.rs`) and validation
+//! (`validate.rs`) read from here; nothing in this module interprets a request.
+
+use super::types::{ivs, ivs_realtime};
+use regex::Regex;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{LazyLock, OnceLock};
+
+/// One of the two APIs served on the port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    Ivs,
+    IvsRealtime,
+}
+
+impl Service {
+    pub const ALL: [Service; 2] = [Service::Ivs, Service::IvsRealtime];
+
+    /// The name users know the service by (the aws CLI command).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Service::Ivs => "ivs",
+            Service::IvsRealtime => "ivs-realtime",
+        }
+    }
+
+    fn model_stem(self) -> &'static str {
+        match self {
+            Service::Ivs => "ivs-2020-07-14",
+            Service::IvsRealtime => "ivs-realtime-2020-07-14",
+        }
+    }
+
+    fn model_text(self) -> &'static str {
+        match self {
+            Service::Ivs => include_str!("../../fixtures/models/ivs-2020-07-14.service.json"),
+            Service::IvsRealtime => {
+                include_str!("../../fixtures/models/ivs-realtime-2020-07-14.service.json")
+            }
+        }
+    }
+}
+
+/// An operation of either service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    Ivs(ivs::Operation),
+    Realtime(ivs_realtime::Operation),
+}
+
+impl Operation {
+    pub fn service(self) -> Service {
+        match self {
+            Operation::Ivs(_) => Service::Ivs,
+            Operation::Realtime(_) => Service::IvsRealtime,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Ivs(op) => op.name(),
+            Operation::Realtime(op) => op.name(),
+        }
+    }
+
+    /// Every operation of both services.
+    pub fn all() -> impl Iterator<Item = Operation> {
+        let ivs = ivs::Operation::ALL.iter().map(|&op| Operation::Ivs(op));
+        ivs.chain(
+            ivs_realtime::Operation::ALL
+                .iter()
+                .map(|&op| Operation::Realtime(op)),
+        )
+    }
+
+    /// This operation's entry in its service model.
+    pub fn def(self) -> &'static OperationDef {
+        &model(self.service()).operations[self.name()]
+    }
+}
+
+/// Both service models, parsed and patched. Built on first use; `server::run` touches it
+/// before it accepts connections so that no request pays for it.
+pub fn model(service: Service) -> &'static ServiceModel {
+    static MODELS: LazyLock<[ServiceModel; 2]> =
+        LazyLock::new(|| Service::ALL.map(ServiceModel::load));
+    &MODELS[service as usize]
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ServiceModel {
+    pub operations: BTreeMap<String, OperationDef>,
+    pub shapes: HashMap<String, Shape>,
+}
+
+impl ServiceModel {
+    fn load(service: Service) -> ServiceModel {
+        let mut value: Value =
+            serde_json::from_str(service.model_text()).expect("embedded model is JSON");
+        let patches: Value =
+            serde_json::from_str(include_str!("../../fixtures/model-patches.json"))
+                .expect("model patches are JSON");
+        for patch in patches[service.model_stem()]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let shape = patch["shape"].as_str().expect("a patch names its shape");
+            let target = value["shapes"]
+                .get_mut(shape)
+                .unwrap_or_else(|| panic!("model patch names unknown shape {shape}"));
+            json_patch::merge(target, &patch["merge"]);
+        }
+        serde_json::from_value(value).expect("embedded model matches ServiceModel")
+    }
+
+    pub fn shape(&self, name: &str) -> &Shape {
+        &self.shapes[name]
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OperationDef {
+    pub name: String,
+    pub http: Http,
+    pub input: Option<ShapeRef>,
+    #[serde(default)]
+    pub errors: Vec<ShapeRef>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Http {
+    pub method: String,
+    #[serde(rename = "requestUri")]
+    pub request_uri: String,
+    #[serde(rename = "responseCode", default = "ok")]
+    pub response_code: u16,
+}
+
+fn ok() -> u16 {
+    200
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ShapeRef {
+    pub shape: String,
+}
+
+/// A structure member: its shape and where it travels in the HTTP request.
+#[derive(Debug, Deserialize)]
+pub struct Member {
+    pub shape: String,
+    pub location: Option<Location>,
+    #[serde(rename = "locationName")]
+    pub location_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Location {
+    Uri,
+    Querystring,
+    Header,
+}
+
+/// A model shape with the constraints validation enforces.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Shape {
+    Structure {
+        members: BTreeMap<String, Member>,
+        #[serde(default)]
+        required: Vec<String>,
+    },
+    String {
+        min: Option<u64>,
+        max: Option<u64>,
+        pattern: Option<Pattern>,
+        #[serde(rename = "enum")]
+        enum_values: Option<Vec<String>>,
+        #[serde(default)]
+        sensitive: bool,
+    },
+    Integer {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Long {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Float {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Double {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Boolean {},
+    Timestamp {},
+    List {
+        member: ShapeRef,
+        min: Option<u64>,
+        max: Option<u64>,
+    },
+    Map {
+        key: ShapeRef,
+        value: ShapeRef,
+        min: Option<u64>,
+        max: Option<u64>,
+    },
+}
+
+/// A model `pattern`, compiled on first use.
+///
+/// The models' patterns come from AWS's Coral validation, which matches the *whole* value
+/// (Java's `Matcher.matches`): AWS rejects a channel name `a b` even though the unanchored
+/// pattern `[a-zA-Z0-9-_]*` would find a match inside it. So every pattern is anchored here;
+/// the ones already written as `^...$` mean the same either way.
+#[derive(Debug, Deserialize)]
+#[serde(from = "String")]
+pub struct Pattern {
+    pub source: String,
+    compiled: OnceLock<Regex>,
+}
+
+impl From<String> for Pattern {
+    fn from(source: String) -> Self {
+        Pattern {
+            source,
+            compiled: OnceLock::new(),
+        }
+    }
+}
+
+impl Pattern {
+    pub fn is_match(&self, value: &str) -> bool {
+        self.compiled
+            .get_or_init(|| {
+                Regex::new(&format!("^(?:{})$", self.source)).unwrap_or_else(|e| {
+                    panic!("model pattern {:?} does not compile: {e}", self.source)
+                })
+            })
+            .is_match(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_model_pattern_compiles_and_accepts_what_aws_generates() {
+        for service in Service::ALL {
+            for shape in model(service).shapes.values() {
+                if let Shape::String {
+                    pattern: Some(p), ..
+                } = shape
+                {
+                    p.is_match("");
+                }
+            }
+        }
+        let ivs = model(Service::Ivs);
+        let Shape::String {
+            pattern: Some(name),
+            ..
+        } = ivs.shape("ChannelName")
+        else {
+            panic!()
+        };
+        assert!(name.is_match("my-channel_1"));
+        assert!(!name.is_match("my channel"));
+        let Shape::String {
+            pattern: Some(arn), ..
+        } = ivs.shape("ChannelArn")
+        else {
+            panic!()
+        };
+        assert!(arn.is_match("arn:aws:ivs:us-west-2:123456789012:channel/abcdABCDefgh"));
+    }
+
+    #[test]
+    fn patches_are_applied() {
+        let Shape::String { pattern, .. } = model(Service::Ivs).shape("ResourceArn") else {
+            panic!()
+        };
+        assert!(pattern.is_none());
+    }
+
+    #[test]
+    fn both_models_have_all_operations() {
+        assert_eq!(Operation::all().count(), 79);
+        for op in Operation::all() {
+            assert_eq!(op.def().name, op.name());
+        }
+    }
+}

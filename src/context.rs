@@ -1,0 +1,135 @@
+//! Who is calling and where: the request id, and the account and region a request acts in.
+//!
+//! AWS scopes every resource to the caller's account and the region of the endpoint. Offline
+//! we read both from the SigV4 credential: a 12-digit access key id is the account (else the
+//! configured default), and the credential scope names the region (else the configured
+//! default). Signatures are not checked.
+
+use crate::api::types::Timestamp;
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+
+/// Server-wide defaults for callers whose credentials say nothing.
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    pub account: String,
+    pub region: String,
+}
+
+/// The caller's request, as every handler sees it.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub account: String,
+    pub region: String,
+    /// The access key id the caller signed with, if any.
+    pub access_key: Option<String>,
+    pub now: Timestamp,
+}
+
+impl RequestContext {
+    /// Reads the credential from the `Authorization` header or, for presigned URLs, the
+    /// `X-Amz-Credential` query parameter.
+    pub fn new(
+        request_id: String,
+        headers: &HeaderMap,
+        query: Option<&str>,
+        defaults: &Defaults,
+    ) -> Self {
+        let credential = headers
+            .get(AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.split("Credential=").nth(1))
+            .map(|c| c.split([',', ' ']).next().unwrap_or_default().to_string())
+            .or_else(|| {
+                form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+                    .find(|(k, _)| k == "X-Amz-Credential")
+                    .map(|(_, v)| v.into_owned())
+            });
+        // AKID/date/region/service/aws4_request
+        let mut parts = credential.as_deref().unwrap_or_default().split('/');
+        let access_key = parts.next().filter(|k| !k.is_empty()).map(str::to_string);
+        let region = parts.nth(1).filter(|r| is_region(r)).map(str::to_string);
+        let account = access_key
+            .as_deref()
+            .filter(|k| k.len() == 12 && k.bytes().all(|b| b.is_ascii_digit()))
+            .map(str::to_string);
+        RequestContext {
+            request_id,
+            account: account.unwrap_or_else(|| defaults.account.clone()),
+            region: region.unwrap_or_else(|| defaults.region.clone()),
+            access_key,
+            now: Timestamp::now(),
+        }
+    }
+}
+
+fn is_region(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 32
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn defaults() -> Defaults {
+        Defaults {
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    fn ctx(auth: Option<&str>, query: Option<&str>) -> RequestContext {
+        let mut headers = HeaderMap::new();
+        if let Some(a) = auth {
+            headers.insert(AUTHORIZATION, HeaderValue::from_str(a).unwrap());
+        }
+        RequestContext::new("id".into(), &headers, query, &defaults())
+    }
+
+    #[test]
+    fn account_and_region_come_from_the_credential() {
+        let c = ctx(
+            Some(
+                "AWS4-HMAC-SHA256 Credential=111122223333/20240101/eu-west-1/ivs/aws4_request, SignedHeaders=host, Signature=abc",
+            ),
+            None,
+        );
+        assert_eq!(
+            (c.account.as_str(), c.region.as_str()),
+            ("111122223333", "eu-west-1")
+        );
+        let c = ctx(
+            Some(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/ap-south-1/ivs/aws4_request,SignedHeaders=host",
+            ),
+            None,
+        );
+        assert_eq!(
+            (c.account.as_str(), c.region.as_str()),
+            ("000000000000", "ap-south-1")
+        );
+        assert_eq!(c.access_key.as_deref(), Some("AKIDEXAMPLE"));
+    }
+
+    #[test]
+    fn presigned_and_unsigned_requests() {
+        let c = ctx(
+            None,
+            Some("X-Amz-Credential=123456789012%2F20240101%2Fus-west-2%2Fivs%2Faws4_request"),
+        );
+        assert_eq!(
+            (c.account.as_str(), c.region.as_str()),
+            ("123456789012", "us-west-2")
+        );
+        let c = ctx(None, None);
+        assert_eq!(
+            (c.account.as_str(), c.region.as_str()),
+            ("000000000000", "us-east-1")
+        );
+    }
+}

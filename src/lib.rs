@@ -1,0 +1,22 @@
+//! ivs-local: a local emulator of the Amazon IVS control-plane APIs (`ivs` and
+//! `ivs-realtime`), served together on one port from memory.
+//!
+//! How a request flows:
+//! 1. `server.rs` gives it a request id and serves `/_ivs-local/` itself; everything else goes
+//!    to `api::handle`. `/` with an STS `Action` goes to `sts.rs`.
+//! 2. `context.rs` reads the caller's account and region from the SigV4 credential.
+//! 3. `api/routing.rs` maps (method, path) to (service, operation) from the models' `http`
+//!    traits; `/tags/{arn}` goes to the service owning the ARN's resource type.
+//! 4. `api/codec.rs` gathers the input from body, labels and query into one JSON object, and
+//!    `api/validate.rs` checks it against the model's input shape.
+//! 5. serde turns it into the generated input type (`api/types/`), and the handler in
+//!    `api/ivs/` or `api/ivs_realtime/` runs under the (account, region)'s lock in `store/`.
+//! 6. The generated output type is serialized with the operation's modeled status; errors are
+//!    rendered by `error.rs`.
+
+pub mod api;
+pub mod context;
+pub mod error;
+pub mod server;
+pub mod store;
+pub mod sts;

@@ -1,0 +1,140 @@
+//! The `ivs-local` binary: reads flags (each with an environment-variable twin), binds the
+//! listener, logs where it listens and serves until SIGINT or SIGTERM.
+
+use clap::{Parser, Subcommand};
+use ivs_local::context::Defaults;
+use ivs_local::server::{self, Config};
+use std::io::{IsTerminal, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::process::ExitCode;
+use std::time::Duration;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "ivs-local",
+    version,
+    about = "A local emulator of the Amazon IVS control-plane APIs"
+)]
+struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "IVS_LOCAL_HOST", default_value = "0.0.0.0")]
+    host: IpAddr,
+    /// Port to listen on; 0 picks a free one (the log line says which).
+    #[arg(long, env = "IVS_LOCAL_PORT", default_value_t = 4566)]
+    port: u16,
+    /// Account for callers whose access key id is not a 12-digit account id.
+    #[arg(long, env = "IVS_LOCAL_ACCOUNT_ID", default_value = "000000000000", value_parser = account_id)]
+    account_id: String,
+    /// Region for callers whose request names none in its credential scope.
+    #[arg(long, env = "IVS_LOCAL_REGION", default_value = "us-east-1")]
+    region: String,
+    /// Seed for generated ids and secrets, for reproducible runs.
+    #[arg(long, env = "IVS_LOCAL_SEED")]
+    seed: Option<u64>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Exit 0 if the server on --port answers its health check (for Docker's HEALTHCHECK).
+    Healthcheck,
+}
+
+fn account_id(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err("an account id is 12 digits".to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Healthcheck) = cli.command {
+        return healthcheck(cli.port);
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_ansi(std::io::stdout().is_terminal())
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(serve(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(cli: Cli) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port))
+        .await
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on {}:{}: {e}", cli.host, cli.port),
+            )
+        })?;
+    let config = Config {
+        defaults: Defaults {
+            account: cli.account_id,
+            region: cli.region,
+        },
+        seed: cli.seed,
+    };
+    tracing::info!(
+        "ivs-local {} listening on http://{}",
+        env!("CARGO_PKG_VERSION"),
+        listener.local_addr()?
+    );
+    server::run(listener, config, shutdown_signal()).await?;
+    tracing::info!("ivs-local stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM (as PID 1 in a container, SIGTERM is how it is stopped).
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("shutting down");
+}
+
+/// Asks the local server for its health with a bare HTTP/1.0 request: the runtime image has no
+/// shell or curl.
+fn healthcheck(port: u16) -> ExitCode {
+    let check = || -> std::io::Result<bool> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+        stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+        stream.write_all(b"GET /_ivs-local/health HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head)?;
+        Ok(head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200"))
+    };
+    match check() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("healthcheck: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
