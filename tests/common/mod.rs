@@ -1,0 +1,146 @@
+//! Test harness: a real ivs-local server on 127.0.0.1:0, one per test, and clients for it.
+//!
+//! Each test starts its own server, so tests share no state and need no ordering. Clients
+//! are the real AWS SDK for Rust (plain HTTP, static credentials) and a raw HTTP client for
+//! input the SDKs refuse to send.
+
+#![allow(dead_code)]
+
+use aws_sdk_ivs::config::{BehaviorVersion, Credentials, Region};
+use ivs_local::server::{self, Config};
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// The account the SDK clients below sign as: a 12-digit access key id is the account.
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-west-2";
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub url: String,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts a server with default settings on an ephemeral port.
+pub async fn start() -> TestServer {
+    start_with(Config::default()).await
+}
+
+pub async fn start_with(config: Config) -> TestServer {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind an ephemeral port");
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        server::run(listener, config, async {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    TestServer {
+        addr,
+        url: format!("http://{addr}"),
+        stop: Some(stop),
+    }
+}
+
+impl TestServer {
+    /// An `ivs` client signing as [`ACCOUNT`] in [`REGION`].
+    pub fn ivs(&self) -> aws_sdk_ivs::Client {
+        self.ivs_as(ACCOUNT, REGION)
+    }
+
+    /// An `ivs` client signing with `access_key` in `region`.
+    pub fn ivs_as(&self, access_key: &str, region: &str) -> aws_sdk_ivs::Client {
+        let config = aws_sdk_ivs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(&self.url)
+            .region(Region::new(region.to_string()))
+            .credentials_provider(Credentials::new(access_key, "secret", None, None, "test"))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        aws_sdk_ivs::Client::from_conf(config)
+    }
+
+    /// An `ivs-realtime` client signing as [`ACCOUNT`] in [`REGION`].
+    pub fn realtime(&self) -> aws_sdk_ivsrealtime::Client {
+        let config = aws_sdk_ivsrealtime::Config::builder()
+            .behavior_version(aws_sdk_ivsrealtime::config::BehaviorVersion::latest())
+            .endpoint_url(&self.url)
+            .region(aws_sdk_ivsrealtime::config::Region::new(REGION))
+            .credentials_provider(aws_sdk_ivsrealtime::config::Credentials::new(
+                ACCOUNT, "secret", None, None, "test",
+            ))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        aws_sdk_ivsrealtime::Client::from_conf(config)
+    }
+
+    /// A POST of a raw JSON body to `/{operation}`, unsigned (so in the default account and
+    /// region). Returns status, `x-amzn-ErrorType` and the body parsed as JSON (or `null`).
+    pub async fn post(&self, operation: &str, body: &str) -> RawResponse {
+        let response = reqwest::Client::new()
+            .post(format!("{}/{operation}", self.url))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request is answered");
+        RawResponse::read(response).await
+    }
+
+    /// Any raw request.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> RawResponse {
+        RawResponse::read(request.send().await.expect("request is answered")).await
+    }
+}
+
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub error_type: Option<String>,
+    pub request_id: Option<String>,
+    pub content_type: Option<String>,
+    pub json: serde_json::Value,
+}
+
+impl RawResponse {
+    async fn read(response: reqwest::Response) -> Self {
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let status = response.status().as_u16();
+        let error_type = header("x-amzn-errortype");
+        let request_id = header("x-amzn-requestid");
+        let content_type = header("content-type");
+        let bytes = response.bytes().await.expect("body");
+        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        RawResponse {
+            status,
+            error_type,
+            request_id,
+            content_type,
+            json,
+        }
+    }
+
+    /// The error message as botocore reads it.
+    pub fn message(&self) -> &str {
+        self.json["message"].as_str().unwrap_or_default()
+    }
+}
