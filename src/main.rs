@@ -21,7 +21,7 @@ struct Cli {
     #[arg(long, env = "IVS_LOCAL_HOST", default_value = "0.0.0.0")]
     host: IpAddr,
     /// Port to listen on; 0 picks a free one (the log line says which).
-    #[arg(long, env = "IVS_LOCAL_PORT", default_value_t = 4566)]
+    #[arg(long, env = "IVS_LOCAL_PORT", default_value_t = 4566, global = true)]
     port: u16,
     /// Account for callers whose access key id is not a 12-digit account id.
     #[arg(long, env = "IVS_LOCAL_ACCOUNT_ID", default_value = "000000000000", value_parser = account_id)]

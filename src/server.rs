@@ -64,8 +64,14 @@ pub fn router(config: Config) -> Router {
         started: Instant::now(),
     });
     Router::new()
-        .route("/_ivs-local/health", get(api::internal::health))
-        .route("/_ivs-local/reset", post(api::internal::reset))
+        .route(
+            "/_ivs-local/health",
+            get(api::internal::health).fallback(api::internal::wrong_method),
+        )
+        .route(
+            "/_ivs-local/reset",
+            post(api::internal::reset).fallback(api::internal::wrong_method),
+        )
         .route("/_ivs-local/{*rest}", any(api::internal::unknown))
         .fallback(api::handle)
         .with_state(app)
@@ -112,10 +118,10 @@ async fn access_log(mut request: Request, next: Next) -> Response {
         request_id = %id,
         %method,
         path = %path,
-        service,
-        operation,
+        service = %service,
+        operation = %operation,
         status = response.status().as_u16(),
-        error,
+        error = %error,
         latency_us = started.elapsed().as_micros() as u64,
         "request"
     );

@@ -61,6 +61,8 @@ pub fn assemble_input(
                         .map(|(_, v)| v.into_owned())
                         .collect();
                 match target {
+                    // A query string cannot carry an empty list: no key means no member.
+                    _ if values.is_empty() => None,
                     Shape::List { member: item, .. } => {
                         let item = model.shape(&item.shape);
                         Some(Value::Array(

@@ -45,6 +45,17 @@ pub async fn reset(State(app): State<Arc<App>>) -> Json<Value> {
     Json(json!({"reset": true}))
 }
 
+/// A method an internal endpoint does not take.
+pub async fn wrong_method() -> Response {
+    let body = json!({"message": "Wrong method: GET /_ivs-local/health, POST /_ivs-local/reset."});
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [("x-amzn-ErrorType", "MethodNotAllowedException")],
+        Json(body),
+    )
+        .into_response()
+}
+
 /// Any other path under the prefix.
 pub async fn unknown() -> Response {
     let body = json!({

@@ -73,7 +73,7 @@ impl ResourceType {
         }
     }
 
-    pub fn from_str(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
@@ -148,7 +148,7 @@ impl Arn {
             return Err(ArnError("has no resource id"));
         };
         let resource_type =
-            ResourceType::from_str(kind).ok_or(ArnError("names an unknown resource type"))?;
+            ResourceType::parse(kind).ok_or(ArnError("names an unknown resource type"))?;
         if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(ArnError("has an invalid resource id"));
         }

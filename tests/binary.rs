@@ -1,0 +1,154 @@
+//! The real `ivs-local` binary: it starts with no configuration, says where it listens, takes
+//! its settings from flags or their environment twins, answers its Docker health check and
+//! stops cleanly on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ivs-local");
+
+/// A running binary, killed if the test fails before stopping it.
+struct Running {
+    child: Child,
+    port: u16,
+    log: BufReader<std::process::ChildStdout>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary with `args` and `env`, and reads the port from its listening line.
+fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .envs(env.iter().copied())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the binary starts");
+    let mut log = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    log.read_line(&mut line).unwrap();
+    let port = line
+        .split("listening on http://")
+        .nth(1)
+        .and_then(|addr| addr.trim().rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("first log line names the address: {line:?}"));
+    Running { child, port, log }
+}
+
+fn healthcheck(port: u16) -> bool {
+    Command::new(BIN)
+        .args(["healthcheck", "--port", &port.to_string()])
+        .status()
+        .unwrap()
+        .success()
+}
+
+#[test]
+fn port_zero_picks_a_free_port_and_sigterm_stops_it_gracefully() {
+    let mut server = start(&["--port", "0", "--host", "127.0.0.1"], &[]);
+    assert_ne!(server.port, 0);
+    let health: serde_json::Value = http::blocking_get(server.port, "/_ivs-local/health");
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        health["services"]["ivs"].is_object() && health["services"]["ivs-realtime"].is_object()
+    );
+    assert!(health["uptimeSeconds"].as_f64().unwrap() >= 0.0);
+    assert!(healthcheck(server.port));
+
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut server.log, &mut rest).unwrap();
+    assert!(rest.contains("stopped"), "{rest}");
+    assert!(!healthcheck(server.port));
+}
+
+#[test]
+fn settings_have_environment_twins() {
+    let server = start(
+        &[],
+        &[
+            ("IVS_LOCAL_HOST", "127.0.0.1"),
+            ("IVS_LOCAL_PORT", "0"),
+            ("IVS_LOCAL_REGION", "eu-central-1"),
+            ("IVS_LOCAL_ACCOUNT_ID", "999988887777"),
+        ],
+    );
+    // An unsigned request falls back to the configured account and region.
+    let created = http::blocking_post(server.port, "/CreateChannel", "{}");
+    let arn = created["channel"]["arn"].as_str().unwrap();
+    assert!(
+        arn.starts_with("arn:aws:ivs:eu-central-1:999988887777:channel/"),
+        "{arn}"
+    );
+}
+
+#[test]
+fn a_bad_account_id_is_refused_at_startup() {
+    let out = Command::new(BIN)
+        .args(["--account-id", "12345"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("12 digits"));
+}
+
+/// Minimal blocking HTTP for these tests, which run without an async runtime.
+mod http {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    fn exchange(port: u16, request: String) -> serde_json::Value {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        serde_json::from_str(body).unwrap()
+    }
+
+    pub fn blocking_get(port: u16, path: &str) -> serde_json::Value {
+        exchange(
+            port,
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+        )
+    }
+
+    pub fn blocking_post(port: u16, path: &str, body: &str) -> serde_json::Value {
+        exchange(
+            port,
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    }
+}

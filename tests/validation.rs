@@ -1,0 +1,752 @@
+//! Input validation, derived from the service models at test time.
+//!
+//! Every constrained input member of every implemented operation gets a request at each bound
+//! (which must not be a `ValidationException`; a business error such as 404 is fine) and one
+//! past it (a 400 `ValidationException` naming the member and the constraint in AWS's words).
+//! Limits, patterns and enums come from `ivs_local::api::model` (the models with
+//! `fixtures/model-patches.json` applied), never from this file. Operations without a handler
+//! get one valid request (501 naming the operation) and one invalid one (400: validation runs
+//! first). Requests are raw HTTP laid out as the model's `http` trait says, since SDKs refuse
+//! to send most of these inputs. Run with `--nocapture` to see the case counts and skips.
+
+mod common;
+
+use common::{RawResponse, TestServer};
+use ivs_local::api::is_implemented;
+use ivs_local::api::model::{Location, Operation, Service, ServiceModel, Shape, model};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use regex::Regex;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
+/// The key used when a case puts a value into a map (so its path is `tags.k`).
+const MAP_KEY: &str = "k";
+
+/// One step from an input object to a member: a structure member, a list item, a map key or a
+/// map value.
+#[derive(Debug, Clone)]
+enum Step {
+    Member(String),
+    Item,
+    Key,
+    Value,
+}
+
+/// The member path as AWS's messages write it: `arns.1.member`, `tags.key`, `tags.k`.
+fn path_of(steps: &[Step]) -> String {
+    let parts: Vec<String> = steps
+        .iter()
+        .map(|s| match s {
+            Step::Member(name) => name.clone(),
+            Step::Item => "1.member".into(),
+            Step::Key => "key".into(),
+            Step::Value => MAP_KEY.into(),
+        })
+        .collect();
+    parts.join(".")
+}
+
+fn with(steps: &[Step], step: Step) -> Vec<Step> {
+    let mut steps = steps.to_vec();
+    steps.push(step);
+    steps
+}
+
+#[derive(Debug)]
+enum Expect {
+    /// Anything but a `ValidationException` (or another 400, or a 5xx).
+    Accepted,
+    /// 400 `ValidationException` whose message says `at '{path}' ... Member {constraint}`.
+    Rejected { path: String, constraint: String },
+}
+
+#[derive(Debug)]
+struct Case {
+    op: Operation,
+    what: String,
+    input: Value,
+    expect: Expect,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values that satisfy (or break) a shape.
+
+/// Full-match, as ivs-local (and AWS's Coral validation) applies model patterns. Compiled
+/// once each: the `\p{L}` classes are slow to build in a debug build.
+fn full_match(pattern: Option<&str>, s: &str) -> bool {
+    static COMPILED: LazyLock<Mutex<HashMap<String, Regex>>> = LazyLock::new(Default::default);
+    let Some(p) = pattern else { return true };
+    let mut compiled = COMPILED.lock().unwrap();
+    let regex = compiled
+        .entry(p.to_string())
+        .or_insert_with(|| Regex::new(&format!("^(?:{p})$")).unwrap());
+    regex.is_match(s)
+}
+
+/// `prefix` + `a`s + `suffix`, exactly `n` characters long, with at least one `a`.
+fn padded(prefix: &str, suffix: &str, n: usize) -> Option<String> {
+    let fill = n
+        .checked_sub(prefix.len() + suffix.len())
+        .filter(|&k| k > 0)?;
+    Some(format!("{prefix}{}{suffix}", "a".repeat(fill)))
+}
+
+/// For ARN shapes: the ARN up to the id (which is padded to length), and whether `""` is
+/// also allowed (the `^$|^arn:...$` patterns).
+fn arn_prefix(service: Service, shape: &str, pattern: Option<&str>) -> Option<(String, bool)> {
+    static ARN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"^(\^\$\|\^)?arn:aws:([a-z]+):\[a-z0-9-\]\+:\[0-9\]\+:([a-zA-Z-]+)/\[a-zA-Z0-9-\]\+\$?$",
+        )
+        .unwrap()
+    });
+    if shape == "ResourceArn" {
+        // Its pattern is patched out and tags.rs parses it instead; the ARN type picks the
+        // service the tag path routes to.
+        let kind = match service {
+            Service::Ivs => "channel",
+            Service::IvsRealtime => "stage",
+        };
+        return Some((format!("arn:aws:ivs:us-west-2:123456789012:{kind}/"), false));
+    }
+    let c = ARN.captures(pattern?)?;
+    let prefix = format!("arn:aws:{}:us-west-2:123456789012:{}/", &c[2], &c[3]);
+    Some((prefix, c.get(1).is_some()))
+}
+
+const PEM_BEGIN: &str = "-----BEGIN PUBLIC KEY-----\n";
+const PEM_END: &str = "\n-----END PUBLIC KEY-----";
+
+/// The models and one (service, operation) being turned into cases.
+struct Cases<'m> {
+    service: Service,
+    model: &'m ServiceModel,
+    op: Operation,
+    base: Value,
+    cases: Vec<Case>,
+    skipped: Vec<String>,
+}
+
+impl<'m> Cases<'m> {
+    fn new(op: Operation) -> Self {
+        let model = model(op.service());
+        let mut cases = Cases {
+            service: op.service(),
+            model,
+            op,
+            base: Value::Null,
+            cases: Vec::new(),
+            skipped: Vec::new(),
+        };
+        cases.base = cases.base_input();
+        cases
+    }
+
+    /// `service Operation`, for messages.
+    fn label(&self) -> String {
+        format!("{} {}", self.service.name(), self.op.name())
+    }
+
+    fn input_shape(&self) -> &'m str {
+        &self
+            .op
+            .def()
+            .input
+            .as_ref()
+            .expect("every IVS operation has input")
+            .shape
+    }
+
+    /// A valid input: the required members, plus what the handler's business rules need.
+    fn base_input(&self) -> Value {
+        let mut base = self.valid(self.input_shape());
+        // Presets apply only to ADVANCED channels; on others the handler refuses them with a
+        // (business) ValidationException, which would hide what this test checks.
+        if self.op.name() == "CreateChannel" {
+            base["type"] = json!("ADVANCED_HD");
+        }
+        base
+    }
+
+    /// A string of exactly `n` characters that the string shape accepts, if this test knows
+    /// how to write one. `a` repeated fits most patterns; the table below covers the rest.
+    fn string_of_len(&self, shape: &str, n: usize) -> Option<String> {
+        let Shape::String { pattern, .. } = self.model.shape(shape) else {
+            panic!("{shape} is not a string");
+        };
+        let pattern = pattern.as_ref().map(|p| p.source.as_str());
+        let s = match (arn_prefix(self.service, shape, pattern), pattern) {
+            (Some((_, true)), _) if n == 0 => String::new(),
+            (Some((prefix, _)), _) => padded(&prefix, "", n)?,
+            // The model allows any base64-ish text, but the handlers read a token as the
+            // base64 of a key; "YWFh" is "aaa".
+            _ if shape == "PaginationToken" => n.is_multiple_of(4).then(|| "YWFh".repeat(n / 4))?,
+            (None, Some(p)) if p.starts_with("st-") => padded("st-", "", n)?,
+            (None, Some(p)) if p.starts_with("rt_") => padded("rt_1_a_a_", "", n)?,
+            (None, Some(p)) if p.contains("BEGIN PUBLIC KEY") => padded(PEM_BEGIN, PEM_END, n)?,
+            _ => "a".repeat(n),
+        };
+        assert_eq!(s.chars().count(), n, "generator for {shape} wrote {s:?}");
+        full_match(pattern, &s).then_some(s)
+    }
+
+    /// A valid value of a shape, as small as the shape allows.
+    fn valid(&self, shape_name: &str) -> Value {
+        match self.model.shape(shape_name) {
+            Shape::Structure { members, required } => required
+                .iter()
+                .map(|m| (m.clone(), self.valid(&members[m].shape)))
+                .collect(),
+            Shape::String {
+                enum_values: Some(values),
+                ..
+            } => json!(values[0]),
+            Shape::String { min, max, .. } => {
+                let lo = min.unwrap_or(0).max(1) as usize;
+                let hi = max.map_or(lo + 200, |m| m as usize);
+                let s = (lo..=hi).find_map(|n| self.string_of_len(shape_name, n));
+                json!(s.unwrap_or_else(|| panic!("no valid value for {shape_name}")))
+            }
+            Shape::Integer { min, .. } | Shape::Long { min, .. } => json!(min.unwrap_or(1)),
+            Shape::Float { min, .. } | Shape::Double { min, .. } => json!(min.unwrap_or(1.0)),
+            Shape::Boolean {} => json!(false),
+            Shape::Timestamp {} => json!("2024-01-01T00:00:00Z"),
+            // At least one item: an empty list in a query string is no list at all.
+            Shape::List { member, min, .. } => (0..min.unwrap_or(0).max(1))
+                .map(|_| self.valid(&member.shape))
+                .collect(),
+            Shape::Map { value, min, .. } => (0..min.unwrap_or(0))
+                .map(|i| (format!("k{i}"), self.valid(&value.shape)))
+                .collect(),
+        }
+    }
+
+    fn list_of(&self, item: &str, n: u64) -> Value {
+        (0..n).map(|_| self.valid(item)).collect()
+    }
+
+    fn map_of(&self, value: &str, n: u64) -> Value {
+        (0..n)
+            .map(|i| (format!("k{i}"), self.valid(value)))
+            .collect()
+    }
+
+    /// A value of the wrong JSON type for a shape.
+    fn wrong_type(&self, shape_name: &str) -> Value {
+        match self.model.shape(shape_name) {
+            Shape::String { .. } => json!(5),
+            Shape::Integer { .. } | Shape::Long { .. } => json!("1"),
+            Shape::Float { .. } | Shape::Double { .. } => json!("1.5"),
+            Shape::Boolean {} => json!("true"),
+            Shape::Timestamp {} => json!(true),
+            Shape::List { .. } => json!("x"),
+            Shape::Map { .. } | Shape::Structure { .. } => json!([]),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Placing a value into the base input.
+
+    /// `container` (a value of `shape`, or none yet) with `value` at `steps`; `None` removes
+    /// the member the steps lead to.
+    fn put(
+        &self,
+        shape: &str,
+        container: Option<&Value>,
+        steps: &[Step],
+        value: Option<Value>,
+    ) -> Option<Value> {
+        let Some((step, rest)) = steps.split_first() else {
+            return value;
+        };
+        let mut out = container.cloned().unwrap_or_else(|| self.valid(shape));
+        match (self.model.shape(shape), step) {
+            (Shape::Structure { members, .. }, Step::Member(name)) => {
+                let child = self.put(&members[name].shape, out.get(name), rest, value);
+                let object = out.as_object_mut().unwrap();
+                match child {
+                    Some(v) => object.insert(name.clone(), v),
+                    None => object.remove(name),
+                };
+            }
+            (Shape::List { member, min, .. }, Step::Item) => {
+                let item = self.put(&member.shape, None, rest, value)?;
+                out = Value::Array(vec![item; min.unwrap_or(0).max(1) as usize]);
+            }
+            (Shape::Map { value: v, .. }, Step::Key) => {
+                let key = value?.as_str().expect("map keys are strings").to_string();
+                out.as_object_mut()
+                    .unwrap()
+                    .insert(key, self.valid(&v.shape));
+            }
+            (Shape::Map { value: v, .. }, Step::Value) => {
+                let child = self.put(&v.shape, None, rest, value)?;
+                out.as_object_mut().unwrap().insert(MAP_KEY.into(), child);
+            }
+            (_, step) => panic!("{step:?} does not apply to {shape}"),
+        }
+        Some(out)
+    }
+
+    fn case(&mut self, steps: &[Step], value: Option<Value>, what: String, expect: Expect) {
+        let input = self
+            .put(self.input_shape(), Some(&self.base), steps, value)
+            .unwrap();
+        self.cases.push(Case {
+            op: self.op,
+            what: format!("{} {}: {what}", self.label(), path_of(steps)),
+            input,
+            expect,
+        });
+    }
+
+    fn accept(&mut self, steps: &[Step], value: Value, what: impl Into<String>) {
+        self.case(steps, Some(value), what.into(), Expect::Accepted);
+    }
+
+    fn reject(&mut self, steps: &[Step], value: Option<Value>, constraint: impl Into<String>) {
+        let constraint = constraint.into();
+        let expect = Expect::Rejected {
+            path: path_of(steps),
+            constraint: constraint.clone(),
+        };
+        self.case(steps, value, constraint, expect);
+    }
+
+    fn skip(&mut self, steps: &[Step], why: impl std::fmt::Display) {
+        self.skipped
+            .push(format!("{} {}: {why}", self.label(), path_of(steps)));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Walking the input shape.
+
+    /// Adds the cases for the member at `steps` (of shape `shape_name`, bound to `location`)
+    /// and everything below it.
+    fn walk(&mut self, shape_name: &str, steps: &[Step], location: Option<Location>) {
+        assert!(steps.len() < 10, "shape recursion at {}", path_of(steps));
+        let model = self.model;
+        match model.shape(shape_name) {
+            Shape::Structure { members, required } => {
+                for (name, member) in members {
+                    let child = with(steps, Step::Member(name.clone()));
+                    let location = member.location.or(location);
+                    if required.contains(name) {
+                        match location {
+                            Some(Location::Uri) => {
+                                self.skip(&child, "required: a URI label cannot be left out")
+                            }
+                            _ => self.reject(&child, None, "must not be null"),
+                        }
+                    }
+                    self.walk(&member.shape, &child, location);
+                }
+            }
+            Shape::String {
+                enum_values: Some(values),
+                ..
+            } => {
+                for v in values {
+                    self.accept(steps, json!(v), format!("enum value {v:?}"));
+                }
+                let v = json!("NOT_AN_ENUM_VALUE");
+                self.reject(steps, Some(v), "must satisfy enum value set: [");
+            }
+            Shape::String {
+                min, max, pattern, ..
+            } => {
+                if let Some(min) = *min {
+                    self.string_bound(shape_name, steps, min as usize, "min");
+                    if min == 1 && location == Some(Location::Uri) {
+                        self.skip(steps, "length 0: an empty URI label is another path");
+                    } else if min > 0 {
+                        let n = min as usize - 1;
+                        let v = self.string_of_len(shape_name, n).unwrap_or("a".repeat(n));
+                        let c = format!("must have length greater than or equal to {min}");
+                        self.reject(steps, Some(json!(v)), c);
+                    }
+                }
+                if let Some(max) = *max {
+                    self.string_bound(shape_name, steps, max as usize, "max");
+                    let n = max as usize + 1;
+                    let v = self.string_of_len(shape_name, n).unwrap_or("a".repeat(n));
+                    let c = format!("must have length less than or equal to {max}");
+                    self.reject(steps, Some(json!(v)), c);
+                }
+                if let Some(pattern) = pattern {
+                    let valid = self.valid(shape_name);
+                    let bad = format!("!{}", &valid.as_str().unwrap()[1..]);
+                    if full_match(Some(&pattern.source), &bad) {
+                        self.skip(steps, format!("pattern: {bad:?} still matches"));
+                    } else {
+                        let c = "must satisfy regular expression pattern: ";
+                        self.reject(steps, Some(json!(bad)), c);
+                    }
+                }
+            }
+            Shape::Integer { min, max } | Shape::Long { min, max } => {
+                if let Some(min) = *min {
+                    self.accept(steps, json!(min), format!("min {min}"));
+                    let c = format!("must have value greater than or equal to {min}");
+                    self.reject(steps, Some(json!(min - 1)), c);
+                }
+                if let Some(max) = *max {
+                    self.accept(steps, json!(max), format!("max {max}"));
+                    let c = format!("must have value less than or equal to {max}");
+                    self.reject(steps, Some(json!(max + 1)), c);
+                }
+            }
+            Shape::Float { min, max } | Shape::Double { min, max } => {
+                if let Some(min) = *min {
+                    self.accept(steps, json!(min), format!("min {min}"));
+                    let c = format!("must have value greater than or equal to {min}");
+                    self.reject(steps, Some(json!(min - 0.5)), c);
+                }
+                if let Some(max) = *max {
+                    self.accept(steps, json!(max), format!("max {max}"));
+                    let c = format!("must have value less than or equal to {max}");
+                    self.reject(steps, Some(json!(max + 0.5)), c);
+                }
+            }
+            Shape::Boolean {} | Shape::Timestamp {} => {}
+            Shape::List { member, min, max } => {
+                if let Some(min) = *min {
+                    let v = self.list_of(&member.shape, min);
+                    if min == 0 && location == Some(Location::Querystring) {
+                        self.skip(steps, "0 items: a query string cannot carry an empty list");
+                    } else {
+                        self.accept(steps, v, format!("{min} items (min)"));
+                    }
+                    if min > 0 {
+                        let v = self.list_of(&member.shape, min - 1);
+                        let c = format!("must have length greater than or equal to {min}");
+                        self.reject(steps, Some(v), c);
+                    }
+                }
+                if let Some(max) = *max {
+                    let v = self.list_of(&member.shape, max);
+                    self.accept(steps, v, format!("{max} items (max)"));
+                    let v = self.list_of(&member.shape, max + 1);
+                    let c = format!("must have length less than or equal to {max}");
+                    self.reject(steps, Some(v), c);
+                }
+                self.walk(&member.shape, &with(steps, Step::Item), location);
+            }
+            Shape::Map {
+                key,
+                value,
+                min,
+                max,
+            } => {
+                if let Some(min) = *min {
+                    let v = self.map_of(&value.shape, min);
+                    self.accept(steps, v, format!("{min} entries (min)"));
+                    if min > 0 {
+                        let v = self.map_of(&value.shape, min - 1);
+                        let c = format!("must have length greater than or equal to {min}");
+                        self.reject(steps, Some(v), c);
+                    }
+                }
+                if let Some(max) = *max {
+                    let v = self.map_of(&value.shape, max);
+                    self.accept(steps, v, format!("{max} entries (max)"));
+                    let v = self.map_of(&value.shape, max + 1);
+                    let c = format!("must have length less than or equal to {max}");
+                    self.reject(steps, Some(v), c);
+                }
+                self.walk(&key.shape, &with(steps, Step::Key), location);
+                self.walk(&value.shape, &with(steps, Step::Value), location);
+            }
+        }
+        // A JSON value of the wrong type, for members that travel in the body (labels, query
+        // values and map keys are text on the wire).
+        let in_body = location.is_none() && !matches!(steps.last(), None | Some(Step::Key));
+        if in_body {
+            let v = self.wrong_type(shape_name);
+            self.reject(steps, Some(v), "must be ");
+        }
+    }
+
+    /// A string of exactly `n` characters at a length bound, which must be accepted.
+    fn string_bound(&mut self, shape: &str, steps: &[Step], n: usize, which: &str) {
+        match self.string_of_len(shape, n) {
+            Some(v) => self.accept(steps, json!(v), format!("length {n} ({which})")),
+            None => self.skip(
+                steps,
+                format!("length {n} ({which}): no value fits {shape}"),
+            ),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sending an input the way the model's http trait lays it out.
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The raw request for `op` with `input`: URI labels percent-encoded into the path, query
+/// members as (repeated) parameters, the rest as the JSON body.
+fn request(
+    client: &reqwest::Client,
+    url: &str,
+    op: Operation,
+    input: &Value,
+) -> reqwest::RequestBuilder {
+    let def = op.def();
+    let service_model = model(op.service());
+    let mut path = def.http.request_uri.clone();
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    let mut body = input.as_object().cloned().unwrap_or_default();
+    let mut headers = Vec::new();
+    if let Some(input_ref) = &def.input {
+        let Shape::Structure { members, .. } = service_model.shape(&input_ref.shape) else {
+            panic!("input of {} is not a structure", op.name());
+        };
+        for (name, member) in members {
+            let (Some(location), Some(value)) = (member.location, body.get(name).cloned()) else {
+                continue;
+            };
+            body.remove(name);
+            let wire = member.location_name.as_deref().unwrap_or(name);
+            match location {
+                Location::Uri => {
+                    let encoded = utf8_percent_encode(&text(&value), NON_ALPHANUMERIC).to_string();
+                    path = path
+                        .replace(&format!("{{{wire}}}"), &encoded)
+                        .replace(&format!("{{{wire}+}}"), &encoded);
+                }
+                Location::Querystring => match &value {
+                    Value::Array(items) => {
+                        for item in items {
+                            query.append_pair(wire, &text(item));
+                        }
+                    }
+                    other => {
+                        query.append_pair(wire, &text(other));
+                    }
+                },
+                Location::Header => headers.push((wire.to_string(), text(&value))),
+            }
+        }
+    }
+    let query = query.finish();
+    let url = match query.is_empty() {
+        true => format!("{url}{path}"),
+        false => format!("{url}{path}?{query}"),
+    };
+    let method = reqwest::Method::from_bytes(def.http.method.as_bytes()).unwrap();
+    let with_body = method == reqwest::Method::POST || !body.is_empty();
+    let mut request = client.request(method, url);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    if with_body {
+        request = request
+            .header("content-type", "application/json")
+            .body(Value::Object(body).to_string());
+    }
+    request
+}
+
+/// Why a response does not meet a case's expectation, if it does not.
+fn check(case: &Case, r: &RawResponse) -> Option<String> {
+    let failure = match &case.expect {
+        Expect::Accepted => (r.status == 400 || r.status >= 500)
+            .then(|| "expected no ValidationException (nor any 400 or 5xx)".to_string()),
+        Expect::Rejected { path, constraint } => {
+            let wanted = format!("at '{path}' failed to satisfy constraint: Member {constraint}");
+            let ok = r.status == 400
+                && r.error_type.as_deref() == Some("ValidationException")
+                && r.message().contains(&wanted);
+            (!ok).then(|| format!("expected 400 ValidationException with \"...{wanted}...\""))
+        }
+    };
+    failure.map(|why| {
+        let input = case.input.to_string();
+        let input: String = input.chars().take(300).collect();
+        format!(
+            "{}\n    {why}\n    got {} {:?}: {}\n    input: {input}",
+            case.what,
+            r.status,
+            r.error_type,
+            r.message().chars().take(400).collect::<String>(),
+        )
+    })
+}
+
+async fn run(server: &TestServer, cases: &[Case]) -> Vec<String> {
+    let client = reqwest::Client::new();
+    let mut failures = Vec::new();
+    for case in cases {
+        let response = server
+            .send(request(&client, &server.url, case.op, &case.input))
+            .await;
+        failures.extend(check(case, &response));
+    }
+    failures
+}
+
+fn assert_no_failures(failures: &[String], total: usize) {
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_constrained_member_is_accepted_at_its_bounds_and_rejected_past_them() {
+    let server = common::start().await;
+    let implemented: Vec<Operation> = Operation::all().filter(|op| is_implemented(*op)).collect();
+    assert!(!implemented.is_empty());
+
+    let mut cases = Vec::new();
+    let mut skipped = Vec::new();
+    for &op in &implemented {
+        let mut derived = Cases::new(op);
+        derived.walk(derived.input_shape(), &[], None);
+        assert!(!derived.cases.is_empty(), "{} has no cases", op.name());
+        cases.append(&mut derived.cases);
+        skipped.append(&mut derived.skipped);
+    }
+    let failures = run(&server, &cases).await;
+
+    let accepted = cases
+        .iter()
+        .filter(|c| matches!(c.expect, Expect::Accepted))
+        .count();
+    println!(
+        "validation: {} cases over {} implemented operations ({accepted} at a bound or valid, {} past a bound or invalid); {} skipped:",
+        cases.len(),
+        implemented.len(),
+        cases.len() - accepted,
+        skipped.len()
+    );
+    for s in &skipped {
+        println!("  skipped {s}");
+    }
+    assert_no_failures(&failures, cases.len());
+}
+
+/// The model's `ResourceArn` pattern is patched out (it matches no real ARN), so tags.rs
+/// parses the ARN; a malformed one must still be a ValidationException naming `resourceArn`.
+/// Whatever the ARN names, a malformed one routes to `ivs`.
+#[tokio::test]
+async fn malformed_tag_arns_are_validation_errors_naming_resource_arn() {
+    let server = common::start().await;
+    let malformed = [
+        "not-an-arn",
+        "arn:aws:s3:::bucket",
+        "arn:aws:ivs:us-west-2:123:channel/abcdABCDefgh",
+        "arn:aws:ivs:us-west-2:123456789012:widget/abcdABCDefgh",
+        "arn:aws:ivs:us-west-2:123456789012:channel/",
+        "arn:aws:ivs:US-WEST-2:123456789012:channel/abcdABCDefgh",
+        "arn:aws:ivs:us-west-2:123456789012:channel/abc_def",
+    ];
+    let ops = ["TagResource", "UntagResource", "ListTagsForResource"];
+    let mut cases = Vec::new();
+    for name in ops {
+        let op = Operation::all()
+            .find(|op| op.service() == Service::Ivs && op.name() == name)
+            .unwrap();
+        let base = Cases::new(op).base;
+        for arn in malformed {
+            let mut input = base.clone();
+            input["resourceArn"] = json!(arn);
+            if name == "TagResource" {
+                input["tags"] = json!({"k": "v"});
+            }
+            cases.push(Case {
+                op,
+                what: format!("{name} resourceArn {arn:?}"),
+                input,
+                expect: Expect::Rejected {
+                    path: "resourceArn".into(),
+                    constraint: "must be an Amazon IVS resource ARN".into(),
+                },
+            });
+        }
+    }
+    let failures = run(&server, &cases).await;
+    println!("validation: {} malformed tag ARN cases", cases.len());
+    assert_no_failures(&failures, cases.len());
+}
+
+/// Validation runs before the 501 of an operation without a handler: a valid input gets a
+/// `NotImplementedException` naming the service and operation, an invalid one a 400.
+#[tokio::test]
+async fn unimplemented_operations_validate_before_answering_501() {
+    let server = common::start().await;
+    let client = reqwest::Client::new();
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for op in Operation::all().filter(|op| !is_implemented(*op)) {
+        count += 1;
+        let derived = Cases::new(op);
+        let service = op.service().name();
+
+        let r = server
+            .send(request(&client, &server.url, op, &derived.base))
+            .await;
+        let names_it = r.message().contains(op.name())
+            && r.message().contains(service)
+            && (op.service() == Service::IvsRealtime || !r.message().contains("ivs-realtime"));
+        if r.status != 501
+            || r.error_type.as_deref() != Some("NotImplementedException")
+            || !names_it
+        {
+            failures.push(format!(
+                "{service} {}: valid input {} got {} {:?}: {}",
+                op.name(),
+                derived.base,
+                r.status,
+                r.error_type,
+                r.message()
+            ));
+        }
+
+        // Leave out a required member if there is one, else send the first member mistyped.
+        let Shape::Structure { members, required } = derived.model.shape(derived.input_shape())
+        else {
+            unreachable!()
+        };
+        let (name, invalid) = match required.first() {
+            Some(name) => (name, None),
+            None => {
+                let (name, member) = members.iter().next().expect("input has members");
+                (name, Some(derived.wrong_type(&member.shape)))
+            }
+        };
+        let steps = [Step::Member(name.clone())];
+        let input = derived
+            .put(derived.input_shape(), Some(&derived.base), &steps, invalid)
+            .unwrap();
+        let case = Case {
+            op,
+            what: format!("{service} {} with {name} invalid", op.name()),
+            input,
+            expect: Expect::Rejected {
+                path: name.clone(),
+                constraint: String::new(),
+            },
+        };
+        let r = server
+            .send(request(&client, &server.url, op, &case.input))
+            .await;
+        failures.extend(check(&case, &r));
+    }
+    println!(
+        "validation: {count} operations without a handler, {} requests",
+        count * 2
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
