@@ -50,7 +50,12 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             Ok(body) => body,
             Err(e) => return e.into_response(),
         };
-        return crate::sts::handle(&ctx, &parts.headers, query, &body);
+        let mut response = crate::sts::handle(&ctx, &parts.headers, query, &body);
+        response.extensions_mut().insert(Handled {
+            service: "sts",
+            operation: "-",
+        });
+        return response;
     }
 
     let route = match routing::route(parts.method.as_str(), parts.uri.path()) {
