@@ -10,11 +10,11 @@
 
 use super::stream_key;
 use crate::api::types::ivs::{
-    BatchError, BatchGetChannelRequest, BatchGetChannelResponse, Channel, ChannelSummary,
-    ChannelType, ContainerFormat, CreateChannelRequest, CreateChannelResponse,
-    DeleteChannelRequest, GetChannelRequest, GetChannelResponse, ListChannelsRequest,
-    ListChannelsResponse, MultitrackInputConfiguration, MultitrackMaximumResolution,
-    MultitrackPolicy, Srt, TranscodePreset, UpdateChannelRequest, UpdateChannelResponse,
+    BatchGetChannelRequest, BatchGetChannelResponse, Channel, ChannelSummary, ChannelType,
+    ContainerFormat, CreateChannelRequest, CreateChannelResponse, DeleteChannelRequest,
+    GetChannelRequest, GetChannelResponse, ListChannelsRequest, ListChannelsResponse,
+    MultitrackInputConfiguration, MultitrackMaximumResolution, MultitrackPolicy, Srt,
+    TranscodePreset, UpdateChannelRequest, UpdateChannelResponse,
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -105,22 +105,7 @@ pub fn batch_get_channel(
     st: &RegionState,
     input: BatchGetChannelRequest,
 ) -> Result<BatchGetChannelResponse, ApiError> {
-    let mut channels = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen = BTreeSet::new();
-    for arn in input.arns {
-        if !seen.insert(arn.clone()) {
-            continue;
-        }
-        match find(st, &arn) {
-            Ok(channel) => channels.push(to_api(st, channel)),
-            Err(e) => errors.push(BatchError {
-                arn: Some(arn),
-                code: Some(e.name().to_string()),
-                message: Some(e.message),
-            }),
-        }
-    }
+    let (channels, errors) = super::batch_get(input.arns, |arn| Ok(to_api(st, find(st, arn)?)));
     Ok(BatchGetChannelResponse {
         channels: Some(channels),
         errors: Some(errors),

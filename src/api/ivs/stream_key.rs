@@ -7,7 +7,7 @@
 
 use super::channel;
 use crate::api::types::ivs::{
-    BatchError, BatchGetStreamKeyRequest, BatchGetStreamKeyResponse, CreateStreamKeyRequest,
+    BatchGetStreamKeyRequest, BatchGetStreamKeyResponse, CreateStreamKeyRequest,
     CreateStreamKeyResponse, DeleteStreamKeyRequest, GetStreamKeyRequest, GetStreamKeyResponse,
     ListStreamKeysRequest, ListStreamKeysResponse, StreamKey, StreamKeySummary,
 };
@@ -16,7 +16,6 @@ use crate::error::ApiError;
 use crate::store::arn::ResourceType;
 use crate::store::ivs::StreamKey as Record;
 use crate::store::{RegionState, Tags, page};
-use std::collections::BTreeSet;
 
 /// Stream keys per channel: 1, not adjustable.
 const KEYS_PER_CHANNEL: usize = 1;
@@ -57,22 +56,7 @@ pub fn batch_get_stream_key(
     st: &RegionState,
     input: BatchGetStreamKeyRequest,
 ) -> Result<BatchGetStreamKeyResponse, ApiError> {
-    let mut stream_keys = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen = BTreeSet::new();
-    for arn in input.arns {
-        if !seen.insert(arn.clone()) {
-            continue;
-        }
-        match find(st, &arn) {
-            Ok(key) => stream_keys.push(to_api(key)),
-            Err(e) => errors.push(BatchError {
-                arn: Some(arn),
-                code: Some(e.name().to_string()),
-                message: Some(e.message),
-            }),
-        }
-    }
+    let (stream_keys, errors) = super::batch_get(input.arns, |arn| Ok(to_api(find(st, arn)?)));
     Ok(BatchGetStreamKeyResponse {
         stream_keys: Some(stream_keys),
         errors: Some(errors),
