@@ -29,7 +29,11 @@ impl Cli {
         tokio::process::Command::new("aws")
             .args(args)
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(
+                ["PATH", "PYENV_ROOT", "LANG"]
+                    .into_iter()
+                    .filter_map(|k| Some((k, std::env::var_os(k)?))),
+            )
             .env("HOME", self.home.path())
             .env("AWS_CONFIG_FILE", &config)
             .env("AWS_SHARED_CREDENTIALS_FILE", &config)
