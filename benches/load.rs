@@ -66,10 +66,8 @@ fn main() {
         println!("load: skipped (run it with `cargo bench --bench load`)");
         return;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("client runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("client runtime");
     let report = runtime.block_on(run_all());
     report.print();
 }
@@ -141,11 +139,7 @@ async fn run_all() -> Report {
     report.load_rows("CreateChannel, 32 conns, RUST_LOG=info", &create);
     report.row(
         "RSS after the CreateChannel load",
-        format!(
-            "{} ({} channels)",
-            mib(server.rss_kib()),
-            channel_count(server.port).await
-        ),
+        format!("{} ({} channels)", mib(server.rss_kib()), channel_count(server.port).await),
         "",
     );
     report.row("load average after (1, 5, 15 min)", load_average(), "");
@@ -160,11 +154,7 @@ async fn memory_and_scaling(report: &mut Report, server: &Server) -> Vec<String>
 
     println!("creating {FEW_CHANNELS} channels");
     let mut arns = create_channels(server.port, FEW_CHANNELS).await;
-    report.row(
-        &format!("RSS with {FEW_CHANNELS} channels"),
-        mib(server.rss_kib()),
-        "",
-    );
+    report.row(&format!("RSS with {FEW_CHANNELS} channels"), mib(server.rss_kib()), "");
     scaling_rows(report, server.port, &arns).await;
 
     println!("creating {} more channels", MANY_CHANNELS - FEW_CHANNELS);
@@ -195,17 +185,11 @@ async fn scaling_rows(report: &mut Report, port: u16, arns: &[String]) {
         "nextToken": tokens[deep_index],
     }));
     let first_page = sequential(&mut conn, "/ListChannels", |_| first.clone(), PAGE_REQUESTS).await;
-    report.latency_row(
-        &format!("ListChannels first page of {PAGE_SIZE}, {n} channels"),
-        &first_page,
-    );
+    report
+        .latency_row(&format!("ListChannels first page of {PAGE_SIZE}, {n} channels"), &first_page);
     let deep_page = sequential(&mut conn, "/ListChannels", |_| deep.clone(), PAGE_REQUESTS).await;
     report.latency_row(
-        &format!(
-            "ListChannels page {} of {}, {n} channels",
-            deep_index + 2,
-            tokens.len() + 1
-        ),
+        &format!("ListChannels page {} of {}, {n} channels", deep_index + 2, tokens.len() + 1),
         &deep_page,
     );
     let bodies = arn_bodies(arns);
@@ -232,9 +216,7 @@ impl Server {
     /// Starts `ivs-local` on a free port and waits for its health check.
     fn emulator(binary: &Path, rust_log: &str) -> Server {
         let port = free_port();
-        let child = emulator_command(binary, port, rust_log)
-            .spawn()
-            .expect("spawn ivs-local");
+        let child = emulator_command(binary, port, rust_log).spawn().expect("spawn ivs-local");
         Server::ready(child, port)
     }
 
@@ -298,11 +280,7 @@ impl Binary {
         std::fs::create_dir_all(&dir).expect("create a temporary directory");
         let path = dir.join("ivs-local");
         std::fs::copy(&built, &path).expect("copy the ivs-local binary");
-        println!(
-            "benchmarking {} (copied to {})",
-            built.display(),
-            path.display()
-        );
+        println!("benchmarking {} (copied to {})", built.display(), path.display());
         Binary { dir, path }
     }
 }
@@ -328,9 +306,7 @@ fn measure_startup(binary: &Path) -> Vec<Duration> {
         .map(|_| {
             let port = free_port();
             let started = Instant::now();
-            let child = emulator_command(binary, port, "info")
-                .spawn()
-                .expect("spawn ivs-local");
+            let child = emulator_command(binary, port, "info").spawn().expect("spawn ivs-local");
             let server = Server { child, port };
             let elapsed = wait_healthy(server.port, started).expect("startup");
             drop(server);
@@ -350,9 +326,7 @@ fn wait_healthy(port: u16, since: Instant) -> Result<Duration, String> {
         }
         std::thread::sleep(Duration::from_micros(200));
     }
-    Err(format!(
-        "no healthy answer on port {port} within {STARTUP_TIMEOUT:?}"
-    ))
+    Err(format!("no healthy answer on port {port} within {STARTUP_TIMEOUT:?}"))
 }
 
 /// One health request over a fresh blocking connection; whether it answered 200.
@@ -386,19 +360,16 @@ fn cores() -> usize {
 /// reading each request body and answering fixed JSON, with no middleware and no logging.
 fn baseline_server(port: u16) {
     let body = Bytes::from(std::env::var(BASELINE_BODY_ENV).unwrap_or_else(|_| "{}".into()));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("baseline runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("baseline runtime");
     runtime.block_on(async move {
         let answer = move |_request: Bytes| {
             let body = body.clone();
             async move { ([(header::CONTENT_TYPE, "application/json")], body) }
         };
         let app = axum::Router::new().fallback(answer);
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .expect("bind baseline port");
+        let listener =
+            tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind baseline port");
         axum::serve(listener, app).await.expect("baseline serves");
     });
 }
@@ -410,13 +381,10 @@ type Conn = SendRequest<Full<Bytes>>;
 
 /// One keep-alive HTTP/1.1 connection.
 async fn connect(port: u16) -> Conn {
-    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connect");
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
     stream.set_nodelay(true).expect("nodelay");
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
+    let (sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
     tokio::spawn(connection);
     sender
 }
@@ -430,10 +398,7 @@ async fn post(conn: &mut Conn, path: &str, body: Bytes) -> Result<(StatusCode, B
         .map_err(|e| e.to_string())?;
     let exchange = async {
         conn.ready().await.map_err(|e| e.to_string())?;
-        let response = conn
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())?;
+        let response = conn.send_request(request).await.map_err(|e| e.to_string())?;
         let status = response.status();
         let body = response.into_body().collect().await;
         Ok((status, body.map_err(|e| e.to_string())?.to_bytes()))
@@ -446,12 +411,7 @@ async fn post(conn: &mut Conn, path: &str, body: Bytes) -> Result<(StatusCode, B
 /// POSTs and parses a 200 JSON answer, panicking on anything else.
 async fn post_ok(conn: &mut Conn, path: &str, body: Bytes) -> Value {
     let (status, bytes) = post(conn, path, body).await.expect(path);
-    assert_eq!(
-        status,
-        StatusCode::OK,
-        "{path}: {}",
-        String::from_utf8_lossy(&bytes)
-    );
+    assert_eq!(status, StatusCode::OK, "{path}: {}", String::from_utf8_lossy(&bytes));
     serde_json::from_slice(&bytes).expect("JSON answer")
 }
 
@@ -460,9 +420,7 @@ fn body_json(value: &Value) -> Bytes {
 }
 
 fn arn_bodies(arns: &[String]) -> Vec<Bytes> {
-    arns.iter()
-        .map(|arn| body_json(&serde_json::json!({ "arn": arn })))
-        .collect()
+    arns.iter().map(|arn| body_json(&serde_json::json!({ "arn": arn }))).collect()
 }
 
 /// Creates `n` channels over `CONNECTIONS` connections; their ARNs.
@@ -595,12 +553,8 @@ async fn load(port: u16, path: &'static str, workload: Workload) -> LoadResult {
             })
         })
         .collect();
-    let mut result = LoadResult {
-        latencies: Vec::new(),
-        errors: 0,
-        first_error: None,
-        window: MEASURE,
-    };
+    let mut result =
+        LoadResult { latencies: Vec::new(), errors: 0, first_error: None, window: MEASURE };
     for task in tasks {
         let (latencies, errors) = task.await.expect("load task");
         result.latencies.extend(latencies);
@@ -637,12 +591,7 @@ async fn channel_count(port: u16) -> u64 {
         .body(Full::new(Bytes::new()))
         .expect("request");
     let response = conn.send_request(request).await.expect("health");
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let body = response.into_body().collect().await.expect("body").to_bytes();
     let health: Value = serde_json::from_slice(&body).expect("health JSON");
     health["resources"]["channels"].as_u64().unwrap_or(0)
 }
@@ -687,8 +636,7 @@ struct Report {
 impl Report {
     fn row(&mut self, what: &str, result: String, target: &str) {
         println!("  {what}: {result}");
-        self.rows
-            .push((what.to_string(), result, target.to_string()));
+        self.rows.push((what.to_string(), result, target.to_string()));
     }
 
     fn latency_row(&mut self, what: &str, latencies: &[Duration]) {

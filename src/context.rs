@@ -67,8 +67,7 @@ impl RequestContext {
 fn is_region(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 32
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]
@@ -77,10 +76,7 @@ mod tests {
     use axum::http::HeaderValue;
 
     fn defaults() -> Defaults {
-        Defaults {
-            account: "000000000000".into(),
-            region: "us-east-1".into(),
-        }
+        Defaults { account: "000000000000".into(), region: "us-east-1".into() }
     }
 
     fn ctx(auth: Option<&str>, query: Option<&str>) -> RequestContext {
@@ -99,20 +95,14 @@ mod tests {
             ),
             None,
         );
-        assert_eq!(
-            (c.account.as_str(), c.region.as_str()),
-            ("111122223333", "eu-west-1")
-        );
+        assert_eq!((c.account.as_str(), c.region.as_str()), ("111122223333", "eu-west-1"));
         let c = ctx(
             Some(
                 "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/ap-south-1/ivs/aws4_request,SignedHeaders=host",
             ),
             None,
         );
-        assert_eq!(
-            (c.account.as_str(), c.region.as_str()),
-            ("000000000000", "ap-south-1")
-        );
+        assert_eq!((c.account.as_str(), c.region.as_str()), ("000000000000", "ap-south-1"));
         assert_eq!(c.access_key.as_deref(), Some("AKIDEXAMPLE"));
     }
 
@@ -122,14 +112,8 @@ mod tests {
             None,
             Some("X-Amz-Credential=123456789012%2F20240101%2Fus-west-2%2Fivs%2Faws4_request"),
         );
-        assert_eq!(
-            (c.account.as_str(), c.region.as_str()),
-            ("123456789012", "us-west-2")
-        );
+        assert_eq!((c.account.as_str(), c.region.as_str()), ("123456789012", "us-west-2"));
         let c = ctx(None, None);
-        assert_eq!(
-            (c.account.as_str(), c.region.as_str()),
-            ("000000000000", "us-east-1")
-        );
+        assert_eq!((c.account.as_str(), c.region.as_str()), ("000000000000", "us-east-1"));
     }
 }

@@ -69,17 +69,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError {
-            kind: ErrorKind::Modeled(code),
-            message: message.into(),
-        }
+        ApiError { kind: ErrorKind::Modeled(code), message: message.into() }
     }
 
     pub fn protocol(kind: ProtocolError, message: impl Into<String>) -> Self {
-        ApiError {
-            kind: ErrorKind::Protocol(kind),
-            message: message.into(),
-        }
+        ApiError { kind: ErrorKind::Protocol(kind), message: message.into() }
     }
 
     pub fn validation(message: impl Into<String>) -> Self {
@@ -147,10 +141,7 @@ impl IntoResponse for ApiError {
             StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, body.to_string()).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert("x-amzn-ErrorType", HeaderValue::from_static(self.name()));
         response
     }

@@ -61,10 +61,8 @@ fn main() -> ExitCode {
         )
         .with_ansi(std::io::stdout().is_terminal())
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     match runtime.block_on(serve(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -75,19 +73,15 @@ fn main() -> ExitCode {
 }
 
 async fn serve(cli: Cli) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port))
-        .await
-        .map_err(|e| {
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port)).await.map_err(|e| {
             std::io::Error::new(
                 e.kind(),
                 format!("cannot listen on {}:{}: {e}", cli.host, cli.port),
             )
         })?;
     let config = Config {
-        defaults: Defaults {
-            account: cli.account_id,
-            region: cli.region,
-        },
+        defaults: Defaults { account: cli.account_id, region: cli.region },
         seed: cli.seed,
     };
     tracing::info!(

@@ -30,10 +30,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            defaults: Defaults {
-                account: "000000000000".into(),
-                region: "us-east-1".into(),
-            },
+            defaults: Defaults { account: "000000000000".into(), region: "us-east-1".into() },
             seed: None,
         }
     }
@@ -92,9 +89,7 @@ pub async fn run(
         api::model::model(service);
     }
     api::routing::init();
-    axum::serve(listener, router(config))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, router(config)).with_graceful_shutdown(shutdown).await
 }
 
 /// Gives every request an id, answers with it, and logs one line per request.
@@ -109,11 +104,8 @@ async fn access_log(mut request: Request, next: Next) -> Response {
         Some(h) => (h.service, h.operation),
         None => ("-", "-"),
     };
-    let error = response
-        .headers()
-        .get("x-amzn-ErrorType")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
+    let error =
+        response.headers().get("x-amzn-ErrorType").and_then(|v| v.to_str().ok()).unwrap_or("-");
     tracing::info!(
         request_id = %id,
         %method,

@@ -31,11 +31,7 @@ pub fn handle(
             .chain(form_urlencoded::parse(body))
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-    let Some(action) = params
-        .iter()
-        .find(|(k, _)| k == "Action")
-        .map(|(_, v)| v.as_str())
-    else {
+    let Some(action) = params.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.as_str()) else {
         return ApiError::protocol(
             ProtocolError::UnknownOperation,
             "No operation is served at /: IVS operations have paths of their own, and STS requests name an Action.",
@@ -75,9 +71,7 @@ fn error(ctx: &RequestContext, status: StatusCode, code: &str, message: &str) ->
         ctx.request_id
     );
     let mut response = xml(status, body);
-    response
-        .headers_mut()
-        .insert("x-amzn-ErrorType", code.parse().expect("ASCII error code"));
+    response.headers_mut().insert("x-amzn-ErrorType", code.parse().expect("ASCII error code"));
     response
 }
 
@@ -86,7 +80,5 @@ fn xml(status: StatusCode, body: String) -> Response {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }

@@ -45,11 +45,7 @@ fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
 }
 
 fn healthcheck(port: u16) -> bool {
-    Command::new(BIN)
-        .args(["healthcheck", "--port", &port.to_string()])
-        .status()
-        .unwrap()
-        .success()
+    Command::new(BIN).args(["healthcheck", "--port", &port.to_string()]).status().unwrap().success()
 }
 
 #[test]
@@ -65,22 +61,13 @@ fn port_zero_picks_a_free_port_and_sigterm_stops_it_gracefully() {
     assert!(healthcheck(server.port));
 
     let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
         if let Some(status) = server.child.try_wait().unwrap() {
             break status;
         }
-        assert!(
-            Instant::now() < deadline,
-            "still running 10 s after SIGTERM"
-        );
+        assert!(Instant::now() < deadline, "still running 10 s after SIGTERM");
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success(), "{status:?}");
@@ -104,18 +91,12 @@ fn settings_have_environment_twins() {
     // An unsigned request falls back to the configured account and region.
     let created = http::blocking_post(server.port, "/CreateChannel", "{}");
     let arn = created["channel"]["arn"].as_str().unwrap();
-    assert!(
-        arn.starts_with("arn:aws:ivs:eu-central-1:999988887777:channel/"),
-        "{arn}"
-    );
+    assert!(arn.starts_with("arn:aws:ivs:eu-central-1:999988887777:channel/"), "{arn}");
 }
 
 #[test]
 fn a_bad_account_id_is_refused_at_startup() {
-    let out = Command::new(BIN)
-        .args(["--account-id", "12345"])
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(["--account-id", "12345"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("12 digits"));
 }

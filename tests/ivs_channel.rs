@@ -21,29 +21,16 @@ fn is_id(s: &str) -> bool {
 #[tokio::test]
 async fn create_channel_returns_channel_and_stream_key_in_aws_formats() {
     let server = common::start().await;
-    let out = server
-        .ivs()
-        .create_channel()
-        .name("demo")
-        .tags("team", "video")
-        .send()
-        .await
-        .unwrap();
+    let out =
+        server.ivs().create_channel().name("demo").tags("team", "video").send().await.unwrap();
 
     let channel = out.channel().unwrap();
     let arn = channel.arn().unwrap();
-    let id = arn
-        .strip_prefix(&format!("arn:aws:ivs:{REGION}:{ACCOUNT}:channel/"))
-        .unwrap();
+    let id = arn.strip_prefix(&format!("arn:aws:ivs:{REGION}:{ACCOUNT}:channel/")).unwrap();
     assert!(is_id(id), "{arn}");
     let ingest = channel.ingest_endpoint().unwrap();
-    let prefix = ingest
-        .strip_suffix(".global-contribute.live-video.net")
-        .unwrap();
-    assert!(
-        prefix.len() == 12 && prefix.bytes().all(|b| b.is_ascii_hexdigit()),
-        "{ingest}"
-    );
+    let prefix = ingest.strip_suffix(".global-contribute.live-video.net").unwrap();
+    assert!(prefix.len() == 12 && prefix.bytes().all(|b| b.is_ascii_hexdigit()), "{ingest}");
     assert_eq!(
         channel.playback_url().unwrap(),
         format!(
@@ -51,23 +38,15 @@ async fn create_channel_returns_channel_and_stream_key_in_aws_formats() {
         )
     );
     let srt = channel.srt().unwrap();
-    assert_eq!(
-        srt.endpoint(),
-        Some(format!("{prefix}.srt.live-video.net").as_str())
-    );
+    assert_eq!(srt.endpoint(), Some(format!("{prefix}.srt.live-video.net").as_str()));
     assert!(srt.passphrase().unwrap().len() >= 32);
-    assert_eq!(
-        channel.tags().unwrap().get("team").map(String::as_str),
-        Some("video")
-    );
+    assert_eq!(channel.tags().unwrap().get("team").map(String::as_str), Some("video"));
 
     let key = out.stream_key().unwrap();
     assert_eq!(key.channel_arn(), Some(arn));
     let key_id = key.arn().unwrap().rsplit('/').next().unwrap();
     let value = key.value().unwrap();
-    let secret = value
-        .strip_prefix(&format!("sk_{REGION}_{key_id}_"))
-        .unwrap();
+    let secret = value.strip_prefix(&format!("sk_{REGION}_{key_id}_")).unwrap();
     assert_eq!(secret.len(), 30);
     assert!(secret.bytes().all(|b| b.is_ascii_alphanumeric()));
     // The request's tags go on the channel, not on the key created with it.
@@ -92,10 +71,7 @@ async fn create_channel_fills_aws_defaults() {
     let multitrack = c.multitrack_input_configuration().unwrap();
     assert!(!multitrack.enabled());
     assert_eq!(multitrack.policy(), Some(&MultitrackPolicy::Allow));
-    assert_eq!(
-        multitrack.maximum_resolution(),
-        Some(&MultitrackMaximumResolution::FullHd)
-    );
+    assert_eq!(multitrack.maximum_resolution(), Some(&MultitrackMaximumResolution::FullHd));
     assert!(c.tags().unwrap().is_empty());
 }
 
@@ -103,12 +79,7 @@ async fn create_channel_fills_aws_defaults() {
 async fn advanced_channels_get_a_preset_and_others_refuse_one() {
     let server = common::start().await;
     let ivs = server.ivs();
-    let out = ivs
-        .create_channel()
-        .r#type(ChannelType::AdvancedHdChannelType)
-        .send()
-        .await
-        .unwrap();
+    let out = ivs.create_channel().r#type(ChannelType::AdvancedHdChannelType).send().await.unwrap();
     assert_eq!(
         out.channel().unwrap().preset(),
         Some(&TranscodePreset::HigherBandwidthTranscodePreset)
@@ -121,10 +92,7 @@ async fn advanced_channels_get_a_preset_and_others_refuse_one() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(
-        err.into_service_error(),
-        CreateChannelError::ValidationException(_)
-    ));
+    assert!(matches!(err.into_service_error(), CreateChannelError::ValidationException(_)));
 }
 
 #[tokio::test]
@@ -141,10 +109,7 @@ async fn multitrack_needs_a_standard_channel_with_fragmented_mp4() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(
-        err.into_service_error(),
-        CreateChannelError::ValidationException(_)
-    ));
+    assert!(matches!(err.into_service_error(), CreateChannelError::ValidationException(_)));
 
     let out = ivs
         .create_channel()
@@ -153,17 +118,10 @@ async fn multitrack_needs_a_standard_channel_with_fragmented_mp4() {
         .send()
         .await
         .unwrap();
-    let multitrack = out
-        .channel()
-        .unwrap()
-        .multitrack_input_configuration()
-        .unwrap();
+    let multitrack = out.channel().unwrap().multitrack_input_configuration().unwrap();
     assert!(multitrack.enabled());
     assert_eq!(multitrack.policy(), Some(&MultitrackPolicy::Require));
-    assert_eq!(
-        multitrack.maximum_resolution(),
-        Some(&MultitrackMaximumResolution::FullHd)
-    );
+    assert_eq!(multitrack.maximum_resolution(), Some(&MultitrackMaximumResolution::FullHd));
 }
 
 #[tokio::test]
@@ -178,64 +136,27 @@ async fn create_channel_with_an_unknown_recording_configuration_is_404() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(
-        err.into_service_error(),
-        CreateChannelError::ResourceNotFoundException(_)
-    ));
-    assert!(
-        server
-            .ivs()
-            .list_channels()
-            .send()
-            .await
-            .unwrap()
-            .channels()
-            .is_empty()
-    );
+    assert!(matches!(err.into_service_error(), CreateChannelError::ResourceNotFoundException(_)));
+    assert!(server.ivs().list_channels().send().await.unwrap().channels().is_empty());
 }
 
 #[tokio::test]
 async fn get_channel_returns_what_create_returned() {
     let server = common::start().await;
     let ivs = server.ivs();
-    let created = ivs
-        .create_channel()
-        .name("x")
-        .send()
-        .await
-        .unwrap()
-        .channel
-        .unwrap();
-    let got = ivs
-        .get_channel()
-        .arn(created.arn().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .channel
-        .unwrap();
+    let created = ivs.create_channel().name("x").send().await.unwrap().channel.unwrap();
+    let got = ivs.get_channel().arn(created.arn().unwrap()).send().await.unwrap().channel.unwrap();
     assert_eq!(got, created);
 }
 
 #[tokio::test]
 async fn get_channel_with_unknown_arn_is_404() {
     let server = common::start().await;
-    let err = server
-        .ivs()
-        .get_channel()
-        .arn(format!(
-            "arn:aws:ivs:{REGION}:{ACCOUNT}:channel/abcdABCDefgh"
-        ))
-        .send()
-        .await
-        .unwrap_err();
-    let SdkError::ServiceError(e) = &err else {
-        panic!("{err:?}")
-    };
+    let err =
+        server.ivs().get_channel().arn(common::missing_arn("channel")).send().await.unwrap_err();
+    let SdkError::ServiceError(e) = &err else { panic!("{err:?}") };
     assert_eq!(e.raw().status().as_u16(), 404);
-    let GetChannelError::ResourceNotFoundException(e) = err.into_service_error() else {
-        panic!()
-    };
+    let GetChannelError::ResourceNotFoundException(e) = err.into_service_error() else { panic!() };
     assert!(e.exception_message().unwrap().contains("abcdABCDefgh"));
 }
 
@@ -243,24 +164,9 @@ async fn get_channel_with_unknown_arn_is_404() {
 async fn batch_get_channel_reports_each_missing_arn() {
     let server = common::start().await;
     let ivs = server.ivs();
-    let a = ivs
-        .create_channel()
-        .name("a")
-        .send()
-        .await
-        .unwrap()
-        .channel
-        .unwrap()
-        .arn
-        .unwrap();
-    let missing = format!("arn:aws:ivs:{REGION}:{ACCOUNT}:channel/abcdABCDefgh");
-    let out = ivs
-        .batch_get_channel()
-        .arns(&a)
-        .arns(&missing)
-        .send()
-        .await
-        .unwrap();
+    let a = ivs.create_channel().name("a").send().await.unwrap().channel.unwrap().arn.unwrap();
+    let missing = common::missing_arn("channel");
+    let out = ivs.batch_get_channel().arns(&a).arns(&missing).send().await.unwrap();
     assert_eq!(out.channels().len(), 1);
     assert_eq!(out.channels()[0].arn(), Some(a.as_str()));
     assert_eq!(out.errors().len(), 1);
@@ -280,13 +186,7 @@ async fn list_channels_pages_with_an_opaque_token_and_filters() {
     let mut seen = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let page = ivs
-            .list_channels()
-            .max_results(3)
-            .set_next_token(token)
-            .send()
-            .await
-            .unwrap();
+        let page = ivs.list_channels().max_results(3).set_next_token(token).send().await.unwrap();
         assert!(page.channels().len() <= 3);
         seen.extend(page.channels().iter().map(|c| c.arn().unwrap().to_string()));
         token = page.next_token;
@@ -298,12 +198,7 @@ async fn list_channels_pages_with_an_opaque_token_and_filters() {
     seen.dedup();
     assert_eq!(seen.len(), 7);
 
-    let evens = ivs
-        .list_channels()
-        .filter_by_name("even")
-        .send()
-        .await
-        .unwrap();
+    let evens = ivs.list_channels().filter_by_name("even").send().await.unwrap();
     assert_eq!(evens.channels().len(), 4);
     assert!(evens.next_token().is_none());
     let summary = &evens.channels()[0];
@@ -336,29 +231,17 @@ async fn list_channels_with_two_filters_is_a_conflict() {
         .send()
         .await
         .unwrap_err();
-    let SdkError::ServiceError(e) = &err else {
-        panic!("{err:?}")
-    };
+    let SdkError::ServiceError(e) = &err else { panic!("{err:?}") };
     assert_eq!(e.raw().status().as_u16(), 409);
-    assert!(matches!(
-        err.into_service_error(),
-        ListChannelsError::ConflictException(_)
-    ));
+    assert!(matches!(err.into_service_error(), ListChannelsError::ConflictException(_)));
 }
 
 #[tokio::test]
 async fn update_channel_changes_only_what_it_is_given() {
     let server = common::start().await;
     let ivs = server.ivs();
-    let created = ivs
-        .create_channel()
-        .name("before")
-        .tags("k", "v")
-        .send()
-        .await
-        .unwrap()
-        .channel
-        .unwrap();
+    let created =
+        ivs.create_channel().name("before").tags("k", "v").send().await.unwrap().channel.unwrap();
     let arn = created.arn().unwrap();
     let updated = ivs
         .update_channel()
@@ -373,10 +256,7 @@ async fn update_channel_changes_only_what_it_is_given() {
         .channel
         .unwrap();
     assert_eq!(updated.name(), Some("after"));
-    assert_eq!(
-        updated.latency_mode(),
-        Some(&ChannelLatencyMode::NormalLatency)
-    );
+    assert_eq!(updated.latency_mode(), Some(&ChannelLatencyMode::NormalLatency));
     assert_eq!(updated.r#type(), Some(&ChannelType::BasicChannelType));
     assert!(updated.authorized());
     assert_eq!(updated.arn(), Some(arn));
@@ -384,14 +264,7 @@ async fn update_channel_changes_only_what_it_is_given() {
     assert_eq!(updated.tags(), created.tags());
     assert_eq!(updated.insecure_ingest(), created.insecure_ingest());
 
-    let got = ivs
-        .get_channel()
-        .arn(arn)
-        .send()
-        .await
-        .unwrap()
-        .channel
-        .unwrap();
+    let got = ivs.get_channel().arn(arn).send().await.unwrap().channel.unwrap();
     assert_eq!(got, updated);
 
     // Becoming ADVANCED brings the default preset; going back clears it.
@@ -413,24 +286,14 @@ async fn update_channel_changes_only_what_it_is_given() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        standard.channel().unwrap().preset().map(|p| p.as_str()),
-        Some("")
-    );
+    assert_eq!(standard.channel().unwrap().preset().map(|p| p.as_str()), Some(""));
 }
 
 #[tokio::test]
 async fn a_refused_update_changes_nothing() {
     let server = common::start().await;
     let ivs = server.ivs();
-    let created = ivs
-        .create_channel()
-        .name("keep")
-        .send()
-        .await
-        .unwrap()
-        .channel
-        .unwrap();
+    let created = ivs.create_channel().name("keep").send().await.unwrap().channel.unwrap();
     let arn = created.arn().unwrap();
     let err = ivs
         .update_channel()
@@ -442,33 +305,18 @@ async fn a_refused_update_changes_nothing() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(
-        err.into_service_error(),
-        UpdateChannelError::ResourceNotFoundException(_)
-    ));
-    let got = ivs
-        .get_channel()
-        .arn(arn)
-        .send()
-        .await
-        .unwrap()
-        .channel
-        .unwrap();
+    assert!(matches!(err.into_service_error(), UpdateChannelError::ResourceNotFoundException(_)));
+    let got = ivs.get_channel().arn(arn).send().await.unwrap().channel.unwrap();
     assert_eq!(got, created);
 
     let err = ivs
         .update_channel()
-        .arn(format!(
-            "arn:aws:ivs:{REGION}:{ACCOUNT}:channel/abcdABCDefgh"
-        ))
+        .arn(common::missing_arn("channel"))
         .name("x")
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(
-        err.into_service_error(),
-        UpdateChannelError::ResourceNotFoundException(_)
-    ));
+    assert!(matches!(err.into_service_error(), UpdateChannelError::ResourceNotFoundException(_)));
 }
 
 #[tokio::test]
@@ -482,16 +330,11 @@ async fn delete_channel_answers_204_and_takes_its_stream_key() {
     let deleted = ivs.delete_channel().arn(arn).send().await;
     assert!(deleted.is_ok());
     // The SDK hides the status; check it on the wire too.
-    let again = server
-        .post("DeleteChannel", &format!(r#"{{"arn":"{arn}"}}"#))
-        .await;
+    let again = server.post("DeleteChannel", &format!(r#"{{"arn":"{arn}"}}"#)).await;
     assert_eq!(again.status, 404, "{again:?}");
 
     let err = ivs.get_channel().arn(arn).send().await.unwrap_err();
-    assert!(matches!(
-        err.into_service_error(),
-        GetChannelError::ResourceNotFoundException(_)
-    ));
+    assert!(matches!(err.into_service_error(), GetChannelError::ResourceNotFoundException(_)));
     let key = ivs.get_stream_key().arn(key_arn).send().await;
     assert!(key.is_err());
 }
@@ -501,9 +344,7 @@ async fn delete_channel_status_is_204_with_no_body() {
     let server = common::start().await;
     let created = server.post("CreateChannel", "{}").await;
     let arn = created.json["channel"]["arn"].as_str().unwrap();
-    let deleted = server
-        .post("DeleteChannel", &format!(r#"{{"arn":"{arn}"}}"#))
-        .await;
+    let deleted = server.post("DeleteChannel", &format!(r#"{{"arn":"{arn}"}}"#)).await;
     assert_eq!(deleted.status, 204);
     assert!(deleted.json.is_null());
     assert!(deleted.request_id.is_some());

@@ -64,9 +64,7 @@ fn json_post(
     path: &str,
     body: impl Into<reqwest::Body>,
 ) -> reqwest::RequestBuilder {
-    raw(server, Method::POST, path)
-        .header("content-type", "application/json")
-        .body(body)
+    raw(server, Method::POST, path).header("content-type", "application/json").body(body)
 }
 
 /// A clear error answer: the status, `x-amzn-ErrorType`, `x-amzn-RequestId`, and a JSON
@@ -75,16 +73,8 @@ fn json_post(
 fn assert_json_error(r: &RawResponse, status: u16, error_type: &str) {
     assert_eq!(r.status, status, "{r:?}");
     assert_eq!(r.error_type.as_deref(), Some(error_type), "{r:?}");
-    assert!(
-        r.request_id.as_deref().is_some_and(|id| !id.is_empty()),
-        "{r:?}"
-    );
-    assert!(
-        r.content_type
-            .as_deref()
-            .is_some_and(|t| t.starts_with("application/json")),
-        "{r:?}"
-    );
+    assert!(r.request_id.as_deref().is_some_and(|id| !id.is_empty()), "{r:?}");
+    assert!(r.content_type.as_deref().is_some_and(|t| t.starts_with("application/json")), "{r:?}");
     assert!(!r.message().is_empty(), "{r:?}");
 }
 
@@ -108,11 +98,7 @@ impl WithChannel {
             .unwrap();
         let arn = out.channel().unwrap().arn().unwrap().to_string();
         let before = get_channel(&server, &arn).await;
-        WithChannel {
-            server,
-            arn,
-            before,
-        }
+        WithChannel { server, arn, before }
     }
 
     /// The channel is still there, unchanged, and still the only one.
@@ -166,19 +152,13 @@ async fn every_operation_of_both_models_routes_to_itself() {
             // URI labels are in the path; body and query members are absent from `{}`.
             .filter(|m| members[*m].location != Some(Location::Uri))
             .collect();
-        let what = format!(
-            "{} {} ({} {path})",
-            service.name(),
-            op.name(),
-            def.http.method
-        );
+        let what = format!("{} {} ({} {path})", service.name(), op.name(), def.http.method);
         if !missing.is_empty() {
             assert_json_error(&r, 400, "ValidationException");
             let n = missing.len();
             let noun = if n == 1 { "error" } else { "errors" };
             assert!(
-                r.message()
-                    .starts_with(&format!("{n} validation {noun} detected")),
+                r.message().starts_with(&format!("{n} validation {noun} detected")),
                 "{what}: {}",
                 r.message()
             );
@@ -191,8 +171,7 @@ async fn every_operation_of_both_models_routes_to_itself() {
         } else if !is_implemented(op) {
             assert_json_error(&r, 501, "NotImplementedException");
             assert!(
-                r.message()
-                    .contains(&format!("{} operation {}", service.name(), op.name())),
+                r.message().contains(&format!("{} operation {}", service.name(), op.name())),
                 "{what}: {}",
                 r.message()
             );
@@ -211,15 +190,8 @@ async fn every_operation_of_both_models_routes_to_itself() {
 /// the model's: ivs restricts tag keys by a pattern, ivs-realtime does not.
 #[tokio::test]
 async fn tag_paths_route_by_the_arn_resource_type() {
-    let key_has_pattern = |service| {
-        matches!(
-            model(service).shape("TagKey"),
-            Shape::String {
-                pattern: Some(_),
-                ..
-            }
-        )
-    };
+    let key_has_pattern =
+        |service| matches!(model(service).shape("TagKey"), Shape::String { pattern: Some(_), .. });
     assert!(key_has_pattern(Service::Ivs) && !key_has_pattern(Service::IvsRealtime));
 
     let server = common::start().await;
@@ -231,9 +203,7 @@ async fn tag_paths_route_by_the_arn_resource_type() {
     for (kind, service) in types {
         let arn = default_scope_arn(kind);
         for path in [encode(&arn), arn.clone()] {
-            let r = server
-                .send(client.get(format!("{}/tags/{path}", server.url)))
-                .await;
+            let r = server.send(client.get(format!("{}/tags/{path}", server.url))).await;
             assert_json_error(&r, 404, "ResourceNotFoundException");
             assert!(r.message().contains(&arn), "{}", r.message());
         }
@@ -249,11 +219,7 @@ async fn tag_paths_route_by_the_arn_resource_type() {
         match service {
             Service::Ivs => {
                 assert_json_error(&r, 400, "ValidationException");
-                assert!(
-                    r.message().contains("at 'tags.key'"),
-                    "{kind}: {}",
-                    r.message()
-                );
+                assert!(r.message().contains("at 'tags.key'"), "{kind}: {}", r.message());
             }
             Service::IvsRealtime => assert_json_error(&r, 404, "ResourceNotFoundException"),
         }
@@ -272,30 +238,15 @@ async fn tag_paths_work_with_encoded_and_unencoded_arns() {
         .await;
     assert_eq!(r.status, 200, "{r:?}");
 
-    let r = server
-        .send(raw(&server, Method::GET, &format!("/tags/{arn}")))
-        .await;
+    let r = server.send(raw(&server, Method::GET, &format!("/tags/{arn}"))).await;
     assert_eq!(r.status, 200, "{r:?}");
-    assert_eq!(
-        r.json["tags"],
-        json!({"team": "video", "a": "1", "b c": "2"})
-    );
+    assert_eq!(r.json["tags"], json!({"team": "video", "a": "1", "b c": "2"}));
 
     let r = server
-        .send(raw(
-            &server,
-            Method::DELETE,
-            &format!("/tags/{arn}?tagKeys=a&tagKeys=b%20c"),
-        ))
+        .send(raw(&server, Method::DELETE, &format!("/tags/{arn}?tagKeys=a&tagKeys=b%20c")))
         .await;
     assert_eq!(r.status, 200, "{r:?}");
-    let out = server
-        .ivs()
-        .list_tags_for_resource()
-        .resource_arn(&arn)
-        .send()
-        .await
-        .unwrap();
+    let out = server.ivs().list_tags_for_resource().resource_arn(&arn).send().await.unwrap();
     assert_eq!(out.tags().len(), 1);
     assert_eq!(out.tags().get("team").map(String::as_str), Some("video"));
 }
@@ -315,15 +266,8 @@ async fn unknown_path_is_a_json_404() {
         let r = fx.server.send(raw(&fx.server, method, path)).await;
         assert_json_error(&r, 404, "UnknownOperationException");
     }
-    let r = fx
-        .server
-        .send(json_post(&fx.server, "/NoSuchOperation", "{}"))
-        .await;
-    assert!(
-        r.message().contains("POST /NoSuchOperation"),
-        "{}",
-        r.message()
-    );
+    let r = fx.server.send(json_post(&fx.server, "/NoSuchOperation", "{}")).await;
+    assert!(r.message().contains("POST /NoSuchOperation"), "{}", r.message());
     fx.assert_unchanged().await;
 }
 
@@ -352,10 +296,7 @@ async fn malformed_json_is_a_400_that_changes_nothing() {
     let truncated = format!(r#"{{"arn": "{}""#, fx.arn);
     for (path, body) in [
         ("/DeleteChannel", truncated.clone()),
-        (
-            "/UpdateChannel",
-            format!(r#"{{"arn": "{}", "name": "x",}}"#, fx.arn),
-        ),
+        ("/UpdateChannel", format!(r#"{{"arn": "{}", "name": "x",}}"#, fx.arn)),
         ("/CreateChannel", "{".to_string()),
     ] {
         let r = fx.server.send(json_post(&fx.server, path, body)).await;
@@ -373,10 +314,7 @@ async fn a_body_that_is_not_a_json_object_is_a_400() {
         "5".to_string(),
         "null".to_string(),
     ] {
-        let r = fx
-            .server
-            .send(json_post(&fx.server, "/DeleteChannel", body))
-            .await;
+        let r = fx.server.send(json_post(&fx.server, "/DeleteChannel", body)).await;
         assert_json_error(&r, 400, "SerializationException");
     }
     fx.assert_unchanged().await;
@@ -391,10 +329,7 @@ async fn an_oversize_body_is_a_413_that_changes_nothing() {
         let body = format!("{head}{}\"}}", " ".repeat(size - head.len() - 2));
         assert_eq!(body.len(), size);
         for path in ["/UpdateChannel", "/DeleteChannel"] {
-            let r = fx
-                .server
-                .send(json_post(&fx.server, path, body.clone()))
-                .await;
+            let r = fx.server.send(json_post(&fx.server, path, body.clone())).await;
             assert_json_error(&r, 413, "PayloadTooLargeException");
         }
     }
@@ -405,15 +340,9 @@ async fn an_oversize_body_is_a_413_that_changes_nothing() {
 async fn a_non_json_content_type_is_a_415_that_changes_nothing() {
     let fx = WithChannel::start().await;
     for (content_type, body) in [
-        (
-            "application/x-www-form-urlencoded",
-            format!("arn={}", encode(&fx.arn)),
-        ),
+        ("application/x-www-form-urlencoded", format!("arn={}", encode(&fx.arn))),
         ("application/xml", format!("<arn>{}</arn>", fx.arn)),
-        (
-            "application/octet-stream",
-            json!({"arn": fx.arn}).to_string(),
-        ),
+        ("application/octet-stream", json!({"arn": fx.arn}).to_string()),
     ] {
         let request = raw(&fx.server, Method::POST, "/DeleteChannel")
             .header("content-type", content_type)
@@ -431,21 +360,13 @@ async fn wrong_value_types_are_validation_errors_that_change_nothing() {
     let arn = fx.arn.as_str();
     for (path, body, member) in [
         ("/CreateChannel", json!({"name": 5}), "name"),
-        (
-            "/CreateChannel",
-            json!({"name": "x", "tags": ["a"]}),
-            "tags",
-        ),
+        ("/CreateChannel", json!({"name": "x", "tags": ["a"]}), "tags"),
         (
             "/UpdateChannel",
             json!({"arn": arn, "name": "renamed", "authorized": "yes"}),
             "authorized",
         ),
-        (
-            "/UpdateChannel",
-            json!({"arn": arn, "latencyMode": 7}),
-            "latencyMode",
-        ),
+        ("/UpdateChannel", json!({"arn": arn, "latencyMode": 7}), "latencyMode"),
         (
             "/UpdateChannel",
             json!({"arn": arn, "multitrackInputConfiguration": true}),
@@ -454,16 +375,9 @@ async fn wrong_value_types_are_validation_errors_that_change_nothing() {
         ("/DeleteChannel", json!({"arn": [arn]}), "arn"),
         ("/DeleteChannel", json!({"arn": {"value": arn}}), "arn"),
     ] {
-        let r = fx
-            .server
-            .send(json_post(&fx.server, path, body.to_string()))
-            .await;
+        let r = fx.server.send(json_post(&fx.server, path, body.to_string())).await;
         assert_json_error(&r, 400, "ValidationException");
-        assert!(
-            r.message().contains(&format!("at '{member}'")),
-            "{path} {body}: {}",
-            r.message()
-        );
+        assert!(r.message().contains(&format!("at '{member}'")), "{path} {body}: {}", r.message());
     }
     fx.assert_unchanged().await;
 }
@@ -475,9 +389,7 @@ async fn wrong_value_types_are_validation_errors_that_change_nothing() {
 async fn errors_carry_exception_message_and_message_in_json() {
     let server = common::start().await;
     let arn = default_scope_arn("channel");
-    let r = server
-        .post("GetChannel", &json!({"arn": arn}).to_string())
-        .await;
+    let r = server.post("GetChannel", &json!({"arn": arn}).to_string()).await;
     assert_json_error(&r, 404, "ResourceNotFoundException");
     assert_eq!(r.content_type.as_deref(), Some("application/json"));
     let message = r.json["message"].as_str().unwrap();
@@ -496,29 +408,18 @@ async fn the_sdk_parses_typed_errors() {
     assert!(err.request_id().is_some_and(|id| !id.is_empty()));
     match err.into_service_error() {
         GetChannelError::ResourceNotFoundException(e) => {
-            assert!(
-                e.exception_message().is_some_and(|m| m.contains(&missing)),
-                "{e:?}"
-            );
+            assert!(e.exception_message().is_some_and(|m| m.contains(&missing)), "{e:?}");
             assert_eq!(e.message(), e.exception_message());
         }
         other => panic!("expected ResourceNotFoundException, got {other:?}"),
     }
 
     // A channel has one stream key (made with it), and the quota error is modeled as 402.
-    let err = ivs
-        .create_stream_key()
-        .channel_arn(&arn)
-        .send()
-        .await
-        .unwrap_err();
+    let err = ivs.create_stream_key().channel_arn(&arn).send().await.unwrap_err();
     assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(402));
     match err.into_service_error() {
         CreateStreamKeyError::ServiceQuotaExceededException(e) => {
-            assert!(
-                e.exception_message().is_some_and(|m| !m.is_empty()),
-                "{e:?}"
-            );
+            assert!(e.exception_message().is_some_and(|m| !m.is_empty()), "{e:?}");
         }
         other => panic!("expected ServiceQuotaExceededException, got {other:?}"),
     }
@@ -530,25 +431,13 @@ async fn the_sdk_parses_typed_errors() {
 #[tokio::test]
 async fn health_reports_version_services_and_uptime() {
     let server = common::start().await;
-    let r = server
-        .send(Client::new().get(format!("{}/_ivs-local/health", server.url)))
-        .await;
+    let r = server.send(Client::new().get(format!("{}/_ivs-local/health", server.url))).await;
     assert_eq!(r.status, 200, "{r:?}");
-    assert!(
-        r.content_type
-            .as_deref()
-            .is_some_and(|t| t.starts_with("application/json"))
-    );
+    assert!(r.content_type.as_deref().is_some_and(|t| t.starts_with("application/json")));
     assert_eq!(r.json["version"], env!("CARGO_PKG_VERSION"));
-    assert!(
-        r.json["uptimeSeconds"].as_f64().is_some_and(|s| s >= 0.0),
-        "{}",
-        r.json
-    );
+    assert!(r.json["uptimeSeconds"].as_f64().is_some_and(|s| s >= 0.0), "{}", r.json);
     for service in Service::ALL {
-        let operations = Operation::all()
-            .filter(|op| op.service() == service)
-            .count();
+        let operations = Operation::all().filter(|op| op.service() == service).count();
         assert_eq!(
             r.json["services"][service.name()]["operations"],
             json!(operations),
@@ -561,22 +450,11 @@ async fn health_reports_version_services_and_uptime() {
 #[tokio::test]
 async fn reset_forgets_every_resource() {
     let WithChannel { server, arn, .. } = WithChannel::start().await;
-    let r = server
-        .send(Client::new().post(format!("{}/_ivs-local/reset", server.url)))
-        .await;
+    let r = server.send(Client::new().post(format!("{}/_ivs-local/reset", server.url))).await;
     assert_eq!(r.status, 200, "{r:?}");
 
-    let err = server
-        .ivs()
-        .get_channel()
-        .arn(&arn)
-        .send()
-        .await
-        .unwrap_err();
-    assert!(matches!(
-        err.into_service_error(),
-        GetChannelError::ResourceNotFoundException(_)
-    ));
+    let err = server.ivs().get_channel().arn(&arn).send().await.unwrap_err();
+    assert!(matches!(err.into_service_error(), GetChannelError::ResourceNotFoundException(_)));
     let list = server.ivs().list_channels().send().await.unwrap();
     assert!(list.channels().is_empty());
 }
@@ -590,11 +468,7 @@ async fn unknown_internal_endpoint_is_a_json_404() {
         assert_eq!(r.status, 404, "{r:?}");
         assert!(r.error_type.is_some(), "{r:?}");
         assert!(r.request_id.is_some(), "{r:?}");
-        assert!(
-            r.content_type
-                .as_deref()
-                .is_some_and(|t| t.starts_with("application/json"))
-        );
+        assert!(r.content_type.as_deref().is_some_and(|t| t.starts_with("application/json")));
         assert!(!r.message().is_empty(), "{r:?}");
     }
 }

@@ -10,12 +10,8 @@ fn readme_lists_every_operation_with_its_status() {
     let rows: Vec<(String, String, bool)> = readme
         .lines()
         .filter_map(|line| {
-            let cells: Vec<&str> = line
-                .trim()
-                .trim_matches('|')
-                .split('|')
-                .map(str::trim)
-                .collect();
+            let cells: Vec<&str> =
+                line.trim().trim_matches('|').split('|').map(str::trim).collect();
             match cells.as_slice() {
                 [service @ ("ivs" | "ivs-realtime"), op, status] => {
                     Some((service.to_string(), op.to_string(), *status == "yes"))
@@ -30,11 +26,7 @@ fn readme_lists_every_operation_with_its_status() {
             .iter()
             .find(|(s, o, _)| s == op.service().name() && o == op.name())
             .unwrap_or_else(|| {
-                panic!(
-                    "README has no row for {} {}",
-                    op.service().name(),
-                    op.name()
-                )
+                panic!("README has no row for {} {}", op.service().name(), op.name())
             });
         assert_eq!(
             row.2,

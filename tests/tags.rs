@@ -5,14 +5,10 @@ mod common;
 
 use aws_sdk_ivs::operation::list_tags_for_resource::ListTagsForResourceError;
 use aws_sdk_ivs::operation::tag_resource::TagResourceError;
-use common::{ACCOUNT, REGION};
 use std::collections::HashMap;
 
 fn tags(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 #[tokio::test]
@@ -40,19 +36,10 @@ async fn tags_are_added_overwritten_and_removed() {
         .send()
         .await
         .unwrap();
-    let listed = ivs
-        .list_tags_for_resource()
-        .resource_arn(&arn)
-        .send()
-        .await
-        .unwrap();
+    let listed = ivs.list_tags_for_resource().resource_arn(&arn).send().await.unwrap();
     assert_eq!(
         listed.tags(),
-        &tags(&[
-            ("key1", "value1updated"),
-            ("key2", "value2"),
-            ("with space/and:colon", "v")
-        ])
+        &tags(&[("key1", "value1updated"), ("key2", "value2"), ("with space/and:colon", "v")])
     );
 
     ivs.untag_resource()
@@ -63,21 +50,9 @@ async fn tags_are_added_overwritten_and_removed() {
         .send()
         .await
         .unwrap();
-    let listed = ivs
-        .list_tags_for_resource()
-        .resource_arn(&arn)
-        .send()
-        .await
-        .unwrap();
+    let listed = ivs.list_tags_for_resource().resource_arn(&arn).send().await.unwrap();
     assert_eq!(listed.tags(), &tags(&[("key2", "value2")]));
-    let channel = ivs
-        .get_channel()
-        .arn(&arn)
-        .send()
-        .await
-        .unwrap()
-        .channel
-        .unwrap();
+    let channel = ivs.get_channel().arn(&arn).send().await.unwrap().channel.unwrap();
     assert_eq!(channel.tags(), Some(&tags(&[("key2", "value2")])));
 }
 
@@ -85,36 +60,11 @@ async fn tags_are_added_overwritten_and_removed() {
 async fn stream_keys_are_taggable() {
     let server = common::start().await;
     let ivs = server.ivs();
-    let key = ivs
-        .create_channel()
-        .send()
-        .await
-        .unwrap()
-        .stream_key
-        .unwrap()
-        .arn
-        .unwrap();
-    ivs.tag_resource()
-        .resource_arn(&key)
-        .tags("env", "test")
-        .send()
-        .await
-        .unwrap();
-    let listed = ivs
-        .list_tags_for_resource()
-        .resource_arn(&key)
-        .send()
-        .await
-        .unwrap();
+    let key = ivs.create_channel().send().await.unwrap().stream_key.unwrap().arn.unwrap();
+    ivs.tag_resource().resource_arn(&key).tags("env", "test").send().await.unwrap();
+    let listed = ivs.list_tags_for_resource().resource_arn(&key).send().await.unwrap();
     assert_eq!(listed.tags(), &tags(&[("env", "test")]));
-    let got = ivs
-        .get_stream_key()
-        .arn(&key)
-        .send()
-        .await
-        .unwrap()
-        .stream_key
-        .unwrap();
+    let got = ivs.get_stream_key().arn(&key).send().await.unwrap().stream_key.unwrap();
     assert_eq!(got.tags(), Some(&tags(&[("env", "test")])));
 }
 
@@ -122,24 +72,10 @@ async fn stream_keys_are_taggable() {
 async fn tagging_an_unknown_resource_is_404() {
     let server = common::start().await;
     let ivs = server.ivs();
-    let missing = format!("arn:aws:ivs:{REGION}:{ACCOUNT}:channel/abcdABCDefgh");
-    let err = ivs
-        .tag_resource()
-        .resource_arn(&missing)
-        .tags("a", "b")
-        .send()
-        .await
-        .unwrap_err();
-    assert!(matches!(
-        err.into_service_error(),
-        TagResourceError::ResourceNotFoundException(_)
-    ));
-    let err = ivs
-        .list_tags_for_resource()
-        .resource_arn(&missing)
-        .send()
-        .await
-        .unwrap_err();
+    let missing = common::missing_arn("channel");
+    let err = ivs.tag_resource().resource_arn(&missing).tags("a", "b").send().await.unwrap_err();
+    assert!(matches!(err.into_service_error(), TagResourceError::ResourceNotFoundException(_)));
+    let err = ivs.list_tags_for_resource().resource_arn(&missing).send().await.unwrap_err();
     assert!(matches!(
         err.into_service_error(),
         ListTagsForResourceError::ResourceNotFoundException(_)
@@ -150,9 +86,8 @@ async fn tagging_an_unknown_resource_is_404() {
 async fn more_than_fifty_tags_are_refused_and_nothing_changes() {
     let server = common::start().await;
     let ivs = server.ivs();
-    let initial: HashMap<String, String> = (0..40)
-        .map(|i| (format!("k{i}"), "v".to_string()))
-        .collect();
+    let initial: HashMap<String, String> =
+        (0..40).map(|i| (format!("k{i}"), "v".to_string())).collect();
     let arn = ivs
         .create_channel()
         .set_tags(Some(initial.clone()))
@@ -163,47 +98,21 @@ async fn more_than_fifty_tags_are_refused_and_nothing_changes() {
         .unwrap()
         .arn
         .unwrap();
-    let extra: HashMap<String, String> = (40..51)
-        .map(|i| (format!("k{i}"), "v".to_string()))
-        .collect();
-    let err = ivs
-        .tag_resource()
-        .resource_arn(&arn)
-        .set_tags(Some(extra))
-        .send()
-        .await
-        .unwrap_err();
-    assert!(matches!(
-        err.into_service_error(),
-        TagResourceError::ValidationException(_)
-    ));
+    let extra: HashMap<String, String> =
+        (40..51).map(|i| (format!("k{i}"), "v".to_string())).collect();
+    let err = ivs.tag_resource().resource_arn(&arn).set_tags(Some(extra)).send().await.unwrap_err();
+    assert!(matches!(err.into_service_error(), TagResourceError::ValidationException(_)));
     assert_eq!(
-        ivs.list_tags_for_resource()
-            .resource_arn(&arn)
-            .send()
-            .await
-            .unwrap()
-            .tags(),
+        ivs.list_tags_for_resource().resource_arn(&arn).send().await.unwrap().tags(),
         &initial
     );
 
     // Overwriting existing keys does not count against the limit.
-    let overwrite: HashMap<String, String> = (0..40)
-        .map(|i| (format!("k{i}"), "new".to_string()))
-        .collect();
-    ivs.tag_resource()
-        .resource_arn(&arn)
-        .set_tags(Some(overwrite.clone()))
-        .send()
-        .await
-        .unwrap();
+    let overwrite: HashMap<String, String> =
+        (0..40).map(|i| (format!("k{i}"), "new".to_string())).collect();
+    ivs.tag_resource().resource_arn(&arn).set_tags(Some(overwrite.clone())).send().await.unwrap();
     assert_eq!(
-        ivs.list_tags_for_resource()
-            .resource_arn(&arn)
-            .send()
-            .await
-            .unwrap()
-            .tags(),
+        ivs.list_tags_for_resource().resource_arn(&arn).send().await.unwrap().tags(),
         &overwrite
     );
 }
@@ -212,13 +121,8 @@ async fn more_than_fifty_tags_are_refused_and_nothing_changes() {
 async fn the_realtime_sdk_reaches_the_realtime_tag_operations() {
     let server = common::start().await;
     let rt = server.realtime();
-    let stage = format!("arn:aws:ivs:{REGION}:{ACCOUNT}:stage/abcdABCDefgh");
-    let err = rt
-        .list_tags_for_resource()
-        .resource_arn(&stage)
-        .send()
-        .await
-        .unwrap_err();
+    let stage = common::missing_arn("stage");
+    let err = rt.list_tags_for_resource().resource_arn(&stage).send().await.unwrap_err();
     assert!(matches!(
         err.into_service_error(),
         aws_sdk_ivsrealtime::operation::list_tags_for_resource::ListTagsForResourceError::ResourceNotFoundException(_)

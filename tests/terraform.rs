@@ -29,10 +29,7 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(180);
 async fn hashicorp_aws_provider_manages_channels_and_reads_stream_keys() {
     let Some(tools) = find_tools() else { return };
     // The server's access log, which shows the calls the provider made.
-    let _ = tracing_subscriber::fmt()
-        .with_test_writer()
-        .with_ansi(false)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_test_writer().with_ansi(false).try_init();
     let server = common::start().await;
     let ivs = server.ivs();
     let tf = Terraform::new(tools, &server.url);
@@ -56,11 +53,7 @@ async fn hashicorp_aws_provider_manages_channels_and_reads_stream_keys() {
     // 3. Every updatable attribute at once, in place.
     tf.write_main(&updated_channel(&[("key1", "value1")]));
     tf.apply().await;
-    assert_eq!(
-        tf.output("test").await["arn"],
-        arn.as_str(),
-        "updated in place"
-    );
+    assert_eq!(tf.output("test").await["arn"], arn.as_str(), "updated in place");
     let got = ivs.get_channel().arn(&arn).send().await.unwrap();
     let got = got.channel().unwrap();
     assert_eq!(got.name(), Some("updated"));
@@ -70,19 +63,12 @@ async fn hashicorp_aws_provider_manages_channels_and_reads_stream_keys() {
     tf.assert_plan_is_clean().await;
 
     // 4. Tags: overwrite one and add one (TagResource), then drop one (UntagResource).
-    let tag_steps: [&[(&str, &str)]; 2] = [
-        &[("key1", "value1updated"), ("key2", "value2")],
-        &[("key2", "value2")],
-    ];
+    let tag_steps: [&[(&str, &str)]; 2] =
+        [&[("key1", "value1updated"), ("key2", "value2")], &[("key2", "value2")]];
     for tags in tag_steps {
         tf.write_main(&updated_channel(tags));
         tf.apply().await;
-        let listed = ivs
-            .list_tags_for_resource()
-            .resource_arn(&arn)
-            .send()
-            .await
-            .unwrap();
+        let listed = ivs.list_tags_for_resource().resource_arn(&arn).send().await.unwrap();
         assert_eq!(listed.tags(), &owned(tags));
         tf.assert_plan_is_clean().await;
     }
@@ -125,8 +111,7 @@ async fn hashicorp_aws_provider_manages_channels_and_reads_stream_keys() {
         "#,
     );
     tf.write_main(&format!("{channel_config}{stream_key}{imported}"));
-    tf.run_ok(&["import", "aws_ivs_channel.imported", &imported_arn])
-        .await;
+    tf.run_ok(&["import", "aws_ivs_channel.imported", &imported_arn]).await;
     tf.assert_plan_is_clean().await;
     assert_eq!(tf.output("imported").await["arn"], imported_arn.as_str());
 
@@ -170,16 +155,11 @@ fn updated_channel(tags: &[(&str, &str)]) -> String {
 }
 
 fn owned(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn text<'a>(object: &'a Value, key: &str) -> &'a str {
-    object[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key} is not a string in {object}"))
+    object[key].as_str().unwrap_or_else(|| panic!("{key} is not a string in {object}"))
 }
 
 /// `arn:aws:ivs:<region>:<account>:channel/<12 alphanumerics>`, in the provider's account.
@@ -187,10 +167,7 @@ fn assert_channel_arn(arn: &str) {
     let id = arn
         .strip_prefix(&format!("arn:aws:ivs:{REGION}:{ACCOUNT}:channel/"))
         .unwrap_or_else(|| panic!("{arn} is not a channel ARN in {REGION}, {ACCOUNT}"));
-    assert!(
-        id.len() == 12 && id.bytes().all(|b| b.is_ascii_alphanumeric()),
-        "{arn}"
-    );
+    assert!(id.len() == 12 && id.bytes().all(|b| b.is_ascii_alphanumeric()), "{arn}");
 }
 
 /// A working directory with a provider pointed at the server, and the commands run in it.
@@ -373,34 +350,25 @@ fn find_mirror() -> Result<PathBuf, String> {
         let dir = PathBuf::from(dir);
         return match holds_provider(&dir) {
             true => Ok(dir),
-            false => Err(format!(
-                "IVS_LOCAL_TF_PLUGIN_MIRROR={} has no {PROVIDER}",
-                dir.display()
-            )),
+            false => Err(format!("IVS_LOCAL_TF_PLUGIN_MIRROR={} has no {PROVIDER}", dir.display())),
         };
     }
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let candidates: Vec<PathBuf> = [
         Some(PathBuf::from("/opt/tf-plugins")),
         home.as_ref().map(|h| h.join(".terraform.d/plugins")),
-        home.as_ref()
-            .map(|h| h.join(".local/share/terraform/plugins")),
+        home.as_ref().map(|h| h.join(".local/share/terraform/plugins")),
         Some(PathBuf::from("/usr/local/share/terraform/plugins")),
         Some(PathBuf::from("/usr/share/terraform/plugins")),
     ]
     .into_iter()
     .flatten()
     .collect();
-    candidates
-        .iter()
-        .find(|dir| holds_provider(dir))
-        .cloned()
-        .ok_or_else(|| {
-            let searched: Vec<String> =
-                candidates.iter().map(|d| d.display().to_string()).collect();
-            format!(
-                "no {PROVIDER} provider mirror: set IVS_LOCAL_TF_PLUGIN_MIRROR (searched {})",
-                searched.join(", ")
-            )
-        })
+    candidates.iter().find(|dir| holds_provider(dir)).cloned().ok_or_else(|| {
+        let searched: Vec<String> = candidates.iter().map(|d| d.display().to_string()).collect();
+        format!(
+            "no {PROVIDER} provider mirror: set IVS_LOCAL_TF_PLUGIN_MIRROR (searched {})",
+            searched.join(", ")
+        )
+    })
 }

@@ -78,17 +78,14 @@ fn full_match(pattern: Option<&str>, s: &str) -> bool {
     static COMPILED: LazyLock<Mutex<HashMap<String, Regex>>> = LazyLock::new(Default::default);
     let Some(p) = pattern else { return true };
     let mut compiled = COMPILED.lock().unwrap();
-    let regex = compiled
-        .entry(p.to_string())
-        .or_insert_with(|| Regex::new(&format!("^(?:{p})$")).unwrap());
+    let regex =
+        compiled.entry(p.to_string()).or_insert_with(|| Regex::new(&format!("^(?:{p})$")).unwrap());
     regex.is_match(s)
 }
 
 /// `prefix` + `a`s + `suffix`, exactly `n` characters long, with at least one `a`.
 fn padded(prefix: &str, suffix: &str, n: usize) -> Option<String> {
-    let fill = n
-        .checked_sub(prefix.len() + suffix.len())
-        .filter(|&k| k > 0)?;
+    let fill = n.checked_sub(prefix.len() + suffix.len()).filter(|&k| k > 0)?;
     Some(format!("{prefix}{}{suffix}", "a".repeat(fill)))
 }
 
@@ -149,13 +146,7 @@ impl<'m> Cases<'m> {
     }
 
     fn input_shape(&self) -> &'m str {
-        &self
-            .op
-            .def()
-            .input
-            .as_ref()
-            .expect("every IVS operation has input")
-            .shape
+        &self.op.def().input.as_ref().expect("every IVS operation has input").shape
     }
 
     /// A valid input: the required members, plus what the handler's business rules need.
@@ -194,14 +185,10 @@ impl<'m> Cases<'m> {
     /// A valid value of a shape, as small as the shape allows.
     fn valid(&self, shape_name: &str) -> Value {
         match self.model.shape(shape_name) {
-            Shape::Structure { members, required } => required
-                .iter()
-                .map(|m| (m.clone(), self.valid(&members[m].shape)))
-                .collect(),
-            Shape::String {
-                enum_values: Some(values),
-                ..
-            } => json!(values[0]),
+            Shape::Structure { members, required } => {
+                required.iter().map(|m| (m.clone(), self.valid(&members[m].shape))).collect()
+            }
+            Shape::String { enum_values: Some(values), .. } => json!(values[0]),
             Shape::String { min, max, .. } => {
                 let lo = min.unwrap_or(0).max(1) as usize;
                 let hi = max.map_or(lo + 200, |m| m as usize);
@@ -213,12 +200,12 @@ impl<'m> Cases<'m> {
             Shape::Boolean {} => json!(false),
             Shape::Timestamp {} => json!("2024-01-01T00:00:00Z"),
             // At least one item: an empty list in a query string is no list at all.
-            Shape::List { member, min, .. } => (0..min.unwrap_or(0).max(1))
-                .map(|_| self.valid(&member.shape))
-                .collect(),
-            Shape::Map { value, min, .. } => (0..min.unwrap_or(0))
-                .map(|i| (format!("k{i}"), self.valid(&value.shape)))
-                .collect(),
+            Shape::List { member, min, .. } => {
+                (0..min.unwrap_or(0).max(1)).map(|_| self.valid(&member.shape)).collect()
+            }
+            Shape::Map { value, min, .. } => {
+                (0..min.unwrap_or(0)).map(|i| (format!("k{i}"), self.valid(&value.shape))).collect()
+            }
         }
     }
 
@@ -227,9 +214,7 @@ impl<'m> Cases<'m> {
     }
 
     fn map_of(&self, value: &str, n: u64) -> Value {
-        (0..n)
-            .map(|i| (format!("k{i}"), self.valid(value)))
-            .collect()
+        (0..n).map(|i| (format!("k{i}"), self.valid(value))).collect()
     }
 
     /// A value of the wrong JSON type for a shape.
@@ -276,9 +261,7 @@ impl<'m> Cases<'m> {
             }
             (Shape::Map { value: v, .. }, Step::Key) => {
                 let key = value?.as_str().expect("map keys are strings").to_string();
-                out.as_object_mut()
-                    .unwrap()
-                    .insert(key, self.valid(&v.shape));
+                out.as_object_mut().unwrap().insert(key, self.valid(&v.shape));
             }
             (Shape::Map { value: v, .. }, Step::Value) => {
                 let child = self.put(&v.shape, None, rest, value)?;
@@ -290,9 +273,7 @@ impl<'m> Cases<'m> {
     }
 
     fn case(&mut self, steps: &[Step], value: Option<Value>, what: String, expect: Expect) {
-        let input = self
-            .put(self.input_shape(), Some(&self.base), steps, value)
-            .unwrap();
+        let input = self.put(self.input_shape(), Some(&self.base), steps, value).unwrap();
         self.cases.push(Case {
             op: self.op,
             what: format!("{} {}: {what}", self.label(), path_of(steps)),
@@ -307,16 +288,12 @@ impl<'m> Cases<'m> {
 
     fn reject(&mut self, steps: &[Step], value: Option<Value>, constraint: impl Into<String>) {
         let constraint = constraint.into();
-        let expect = Expect::Rejected {
-            path: path_of(steps),
-            constraint: constraint.clone(),
-        };
+        let expect = Expect::Rejected { path: path_of(steps), constraint: constraint.clone() };
         self.case(steps, value, constraint, expect);
     }
 
     fn skip(&mut self, steps: &[Step], why: impl std::fmt::Display) {
-        self.skipped
-            .push(format!("{} {}: {why}", self.label(), path_of(steps)));
+        self.skipped.push(format!("{} {}: {why}", self.label(), path_of(steps)));
     }
 
     // -----------------------------------------------------------------------------------------
@@ -343,19 +320,14 @@ impl<'m> Cases<'m> {
                     self.walk(&member.shape, &child, location);
                 }
             }
-            Shape::String {
-                enum_values: Some(values),
-                ..
-            } => {
+            Shape::String { enum_values: Some(values), .. } => {
                 for v in values {
                     self.accept(steps, json!(v), format!("enum value {v:?}"));
                 }
                 let v = json!("NOT_AN_ENUM_VALUE");
                 self.reject(steps, Some(v), "must satisfy enum value set: [");
             }
-            Shape::String {
-                min, max, pattern, ..
-            } => {
+            Shape::String { min, max, pattern, .. } => {
                 if let Some(min) = *min {
                     self.string_bound(shape_name, steps, min as usize, "min");
                     if min == 1 && location == Some(Location::Uri) {
@@ -433,12 +405,7 @@ impl<'m> Cases<'m> {
                 }
                 self.walk(&member.shape, &with(steps, Step::Item), location);
             }
-            Shape::Map {
-                key,
-                value,
-                min,
-                max,
-            } => {
+            Shape::Map { key, value, min, max } => {
                 if let Some(min) = *min {
                     let v = self.map_of(&value.shape, min);
                     self.accept(steps, v, format!("{min} entries (min)"));
@@ -472,10 +439,7 @@ impl<'m> Cases<'m> {
     fn string_bound(&mut self, shape: &str, steps: &[Step], n: usize, which: &str) {
         match self.string_of_len(shape, n) {
             Some(v) => self.accept(steps, json!(v), format!("length {n} ({which})")),
-            None => self.skip(
-                steps,
-                format!("length {n} ({which}): no value fits {shape}"),
-            ),
+            None => self.skip(steps, format!("length {n} ({which}): no value fits {shape}")),
         }
     }
 }
@@ -584,9 +548,7 @@ async fn run(server: &TestServer, cases: &[Case]) -> Vec<String> {
     let client = reqwest::Client::new();
     let mut failures = Vec::new();
     for case in cases {
-        let response = server
-            .send(request(&client, &server.url, case.op, &case.input))
-            .await;
+        let response = server.send(request(&client, &server.url, case.op, &case.input)).await;
         failures.extend(check(case, &response));
     }
     failures
@@ -620,10 +582,7 @@ async fn every_constrained_member_is_accepted_at_its_bounds_and_rejected_past_th
     }
     let failures = run(&server, &cases).await;
 
-    let accepted = cases
-        .iter()
-        .filter(|c| matches!(c.expect, Expect::Accepted))
-        .count();
+    let accepted = cases.iter().filter(|c| matches!(c.expect, Expect::Accepted)).count();
     println!(
         "validation: {} cases over {} implemented operations ({accepted} at a bound or valid, {} past a bound or invalid); {} skipped:",
         cases.len(),
@@ -655,9 +614,8 @@ async fn malformed_tag_arns_are_validation_errors_naming_resource_arn() {
     let ops = ["TagResource", "UntagResource", "ListTagsForResource"];
     let mut cases = Vec::new();
     for name in ops {
-        let op = Operation::all()
-            .find(|op| op.service() == Service::Ivs && op.name() == name)
-            .unwrap();
+        let op =
+            Operation::all().find(|op| op.service() == Service::Ivs && op.name() == name).unwrap();
         let base = Cases::new(op).base;
         for arn in malformed {
             let mut input = base.clone();
@@ -694,9 +652,7 @@ async fn unimplemented_operations_validate_before_answering_501() {
         let derived = Cases::new(op);
         let service = op.service().name();
 
-        let r = server
-            .send(request(&client, &server.url, op, &derived.base))
-            .await;
+        let r = server.send(request(&client, &server.url, op, &derived.base)).await;
         let names_it = r.message().contains(op.name())
             && r.message().contains(service)
             && (op.service() == Service::IvsRealtime || !r.message().contains("ivs-realtime"));
@@ -727,26 +683,17 @@ async fn unimplemented_operations_validate_before_answering_501() {
             }
         };
         let steps = [Step::Member(name.clone())];
-        let input = derived
-            .put(derived.input_shape(), Some(&derived.base), &steps, invalid)
-            .unwrap();
+        let input =
+            derived.put(derived.input_shape(), Some(&derived.base), &steps, invalid).unwrap();
         let case = Case {
             op,
             what: format!("{service} {} with {name} invalid", op.name()),
             input,
-            expect: Expect::Rejected {
-                path: name.clone(),
-                constraint: String::new(),
-            },
+            expect: Expect::Rejected { path: name.clone(), constraint: String::new() },
         };
-        let r = server
-            .send(request(&client, &server.url, op, &case.input))
-            .await;
+        let r = server.send(request(&client, &server.url, op, &case.input)).await;
         failures.extend(check(&case, &r));
     }
-    println!(
-        "validation: {count} operations without a handler, {} requests",
-        count * 2
-    );
+    println!("validation: {count} operations without a handler, {} requests", count * 2);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

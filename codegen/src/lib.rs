@@ -14,10 +14,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// A service the emulator generates types for: the model file stem and the Rust module name.
-pub const SERVICES: &[(&str, &str)] = &[
-    ("ivs-2020-07-14", "ivs"),
-    ("ivs-realtime-2020-07-14", "ivs_realtime"),
-];
+pub const SERVICES: &[(&str, &str)] =
+    &[("ivs-2020-07-14", "ivs"), ("ivs-realtime-2020-07-14", "ivs_realtime")];
 
 /// The repository root, from this crate's own location.
 pub fn repo_root() -> PathBuf {
@@ -34,10 +32,7 @@ pub fn load_model(root: &Path, stem: &str) -> Value {
             std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", p.display()))
     };
-    let mut model = read(
-        root.join("fixtures/models")
-            .join(format!("{stem}.service.json")),
-    );
+    let mut model = read(root.join("fixtures/models").join(format!("{stem}.service.json")));
     let patches = read(root.join("fixtures/model-patches.json"));
     if let Some(list) = patches.get(stem).and_then(Value::as_array) {
         for patch in list {
@@ -59,43 +54,32 @@ pub fn generate(root: &Path) -> Vec<(PathBuf, String)> {
         let model = load_model(root, stem);
         for (name, shape) in shapes(&model) {
             if shape.get("exception").is_some() {
-                let status = shape["error"]["httpStatusCode"]
-                    .as_u64()
-                    .expect("error status") as u16;
+                let status =
+                    shape["error"]["httpStatusCode"].as_u64().expect("error status") as u16;
                 let entry = errors.entry(name.clone()).or_insert((status, Vec::new()));
-                assert_eq!(
-                    entry.0, status,
-                    "{name} has different status codes across models"
-                );
+                assert_eq!(entry.0, status, "{name} has different status codes across models");
                 entry.1.push(module);
             }
         }
         let path = PathBuf::from(format!("src/api/types/{module}.rs"));
-        files.push((path, rustfmt(service_file(stem, &model))));
+        files.push((path, rustfmt(root, service_file(stem, &model))));
     }
-    files.push((
-        PathBuf::from("src/api/types/errors.rs"),
-        rustfmt(errors_file(&errors)),
-    ));
+    files.push((PathBuf::from("src/api/types/errors.rs"), rustfmt(root, errors_file(&errors))));
     files
 }
 
 /// Formats generated code as `cargo fmt` would, so the committed files pass `cargo fmt --check`.
-fn rustfmt(code: String) -> String {
+fn rustfmt(root: &Path, code: String) -> String {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut child = Command::new("rustfmt")
-        .args(["--edition", "2024", "--emit", "stdout"])
+        .args(["--edition", "2024", "--emit", "stdout", "--config-path"])
+        .arg(root.join("rustfmt.toml"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .expect("rustfmt is installed with the Rust toolchain");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(code.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(code.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "rustfmt rejected the generated code");
     String::from_utf8(out.stdout).unwrap()
@@ -164,12 +148,8 @@ fn operation_enum(out: &mut String, model: &Value) {
 }
 
 fn enum_type(out: &mut String, name: &str, shape: &Value) {
-    let values: Vec<&str> = shape["enum"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let values: Vec<&str> =
+        shape["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     let variants: Vec<String> = values.iter().map(|v| variant_name(v)).collect();
     writeln!(out, "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]\npub enum {name} {{").unwrap();
     for (v, value) in variants.iter().zip(&values) {
@@ -192,10 +172,7 @@ fn variant_name(value: &str) -> String {
         return "Empty".to_string();
     }
     let mut name = String::new();
-    for word in value
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
+    for word in value.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
         let mut chars = word.chars();
         let first = chars.next().unwrap();
         name.push(first.to_ascii_uppercase());
@@ -235,11 +212,7 @@ fn struct_type(out: &mut String, shapes: &Map<String, Value>, name: &str, shape:
             .unwrap();
         }
         if required.contains(&member.as_str()) {
-            writeln!(
-                out,
-                "    #[serde(rename = \"{member}\")]\n    pub {field}: {ty},"
-            )
-            .unwrap();
+            writeln!(out, "    #[serde(rename = \"{member}\")]\n    pub {field}: {ty},").unwrap();
         } else {
             writeln!(
                 out,
@@ -262,10 +235,7 @@ fn rust_type(shapes: &Map<String, Value>, shape_name: &str) -> String {
         "double" => "f64".to_string(),
         "boolean" => "bool".to_string(),
         "timestamp" => "Timestamp".to_string(),
-        "list" => format!(
-            "Vec<{}>",
-            rust_type(shapes, shape["member"]["shape"].as_str().unwrap())
-        ),
+        "list" => format!("Vec<{}>", rust_type(shapes, shape["member"]["shape"].as_str().unwrap())),
         "map" => {
             assert_eq!(
                 shapes[shape["key"]["shape"].as_str().unwrap()]["type"],
@@ -313,12 +283,8 @@ fn errors_file(errors: &BTreeMap<String, (u16, Vec<&'static str>)>) -> String {
     out.push_str("/// An exception shape of the `ivs` or `ivs-realtime` model.\n");
     out.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\npub enum ErrorCode {\n");
     for (name, (status, services)) in errors {
-        writeln!(
-            out,
-            "    /// HTTP {status}; modeled in {}.\n    {name},",
-            services.join(", ")
-        )
-        .unwrap();
+        writeln!(out, "    /// HTTP {status}; modeled in {}.\n    {name},", services.join(", "))
+            .unwrap();
     }
     out.push_str("}\n\nimpl ErrorCode {\n    /// Every modeled exception.\n    pub const ALL: &'static [ErrorCode] = &[\n");
     for name in errors.keys() {
@@ -346,10 +312,7 @@ mod tests {
 
     #[test]
     fn field_names_follow_rust_conventions() {
-        assert_eq!(
-            field_name("recordingConfigurationArn"),
-            "recording_configuration_arn"
-        );
+        assert_eq!(field_name("recordingConfigurationArn"), "recording_configuration_arn");
         assert_eq!(field_name("type"), "r#type");
         assert_eq!(field_name("arns"), "arns");
         assert_eq!(field_name("playbackURL"), "playback_url");

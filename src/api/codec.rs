@@ -31,10 +31,7 @@ pub fn assemble_input(
         return Ok(Value::Object(object));
     };
     let Shape::Structure { members, .. } = model.shape(&input.shape) else {
-        return Err(ApiError::internal(format!(
-            "input of {} is not a structure",
-            op.name
-        )));
+        return Err(ApiError::internal(format!("input of {} is not a structure", op.name)));
     };
     for (name, member) in members {
         let Some(location) = member.location else {
@@ -44,16 +41,12 @@ pub fn assemble_input(
         let wire = member.location_name.as_deref().unwrap_or(name);
         let target = model.shape(&member.shape);
         let value = match location {
-            Location::Uri => raw
-                .labels
-                .iter()
-                .find(|(l, _)| l == wire)
-                .map(|(_, v)| scalar(target, v)),
-            Location::Header => raw
-                .headers
-                .get(wire)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| scalar(target, v)),
+            Location::Uri => {
+                raw.labels.iter().find(|(l, _)| l == wire).map(|(_, v)| scalar(target, v))
+            }
+            Location::Header => {
+                raw.headers.get(wire).and_then(|v| v.to_str().ok()).map(|v| scalar(target, v))
+            }
             Location::Querystring => {
                 let values: Vec<String> =
                     form_urlencoded::parse(raw.query.unwrap_or_default().as_bytes())
@@ -65,9 +58,7 @@ pub fn assemble_input(
                     _ if values.is_empty() => None,
                     Shape::List { member: item, .. } => {
                         let item = model.shape(&item.shape);
-                        Some(Value::Array(
-                            values.iter().map(|v| scalar(item, v)).collect(),
-                        ))
+                        Some(Value::Array(values.iter().map(|v| scalar(item, v)).collect()))
                     }
                     _ => values.first().map(|v| scalar(target, v)),
                 }
@@ -97,13 +88,8 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Ap
         return Ok(Map::new());
     }
     if let Some(content_type) = headers.get(CONTENT_TYPE) {
-        let essence = content_type
-            .to_str()
-            .unwrap_or_default()
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim();
+        let essence =
+            content_type.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim();
         if !is_json(essence) {
             return Err(ApiError::protocol(
                 ProtocolError::UnsupportedMediaType,
@@ -151,29 +137,17 @@ mod tests {
         body: &[u8],
     ) -> Result<Value, ApiError> {
         let headers = HeaderMap::new();
-        let raw = RawInput {
-            labels,
-            query,
-            headers: &headers,
-            body,
-        };
+        let raw = RawInput { labels, query, headers: &headers, body };
         assemble_input(model(Service::Ivs), Operation::Ivs(op).def(), &raw)
     }
 
     #[test]
     fn labels_and_repeated_query_keys_bind_to_members() {
         let labels = [("resourceArn".to_string(), "arn:x".to_string())];
-        let v = assemble(
-            ivs::Operation::UntagResource,
-            &labels,
-            Some("tagKeys=a&tagKeys=b%20c"),
-            b"",
-        )
-        .unwrap();
-        assert_eq!(
-            v,
-            serde_json::json!({"resourceArn": "arn:x", "tagKeys": ["a", "b c"]})
-        );
+        let v =
+            assemble(ivs::Operation::UntagResource, &labels, Some("tagKeys=a&tagKeys=b%20c"), b"")
+                .unwrap();
+        assert_eq!(v, serde_json::json!({"resourceArn": "arn:x", "tagKeys": ["a", "b c"]}));
     }
 
     #[test]
@@ -192,34 +166,17 @@ mod tests {
     #[test]
     fn bodies_that_are_not_json_objects_are_refused() {
         assert_eq!(
-            assemble(ivs::Operation::GetChannel, &[], None, b"[1]")
-                .unwrap_err()
-                .name(),
+            assemble(ivs::Operation::GetChannel, &[], None, b"[1]").unwrap_err().name(),
             "SerializationException"
         );
         assert_eq!(
-            assemble(ivs::Operation::GetChannel, &[], None, b"{")
-                .unwrap_err()
-                .status(),
+            assemble(ivs::Operation::GetChannel, &[], None, b"{").unwrap_err().status(),
             400
         );
         let mut headers = HeaderMap::new();
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/x-www-form-urlencoded"),
-        );
-        let raw = RawInput {
-            labels: &[],
-            query: None,
-            headers: &headers,
-            body: b"a=b",
-        };
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        let raw = RawInput { labels: &[], query: None, headers: &headers, body: b"a=b" };
         let op = Operation::Ivs(ivs::Operation::GetChannel).def();
-        assert_eq!(
-            assemble_input(model(Service::Ivs), op, &raw)
-                .unwrap_err()
-                .status(),
-            415
-        );
+        assert_eq!(assemble_input(model(Service::Ivs), op, &raw).unwrap_err().status(), 415);
     }
 }

@@ -16,19 +16,15 @@ pub async fn health(State(app): State<Arc<App>>) -> Json<Value> {
     let services: serde_json::Map<String, Value> = Service::ALL
         .iter()
         .map(|&service| {
-            let ops: Vec<Operation> = Operation::all()
-                .filter(|op| op.service() == service)
-                .collect();
+            let ops: Vec<Operation> =
+                Operation::all().filter(|op| op.service() == service).collect();
             let implemented = ops.iter().filter(|op| super::is_implemented(**op)).count();
             (
                 service.name().to_string(),
                 json!({"operations": ops.len(), "implemented": implemented}),
             )
         })
-        .chain([(
-            "sts".to_string(),
-            json!({"operations": ["GetCallerIdentity"]}),
-        )])
+        .chain([("sts".to_string(), json!({"operations": ["GetCallerIdentity"]}))])
         .collect();
     Json(json!({
         "status": "running",
@@ -61,10 +57,6 @@ pub async fn unknown() -> Response {
     let body = json!({
         "message": "Unknown ivs-local endpoint; see GET /_ivs-local/health and POST /_ivs-local/reset.",
     });
-    (
-        StatusCode::NOT_FOUND,
-        [("x-amzn-ErrorType", "UnknownOperationException")],
-        Json(body),
-    )
+    (StatusCode::NOT_FOUND, [("x-amzn-ErrorType", "UnknownOperationException")], Json(body))
         .into_response()
 }

@@ -37,11 +37,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Serves one AWS API request.
 pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let request_id = parts
-        .extensions
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
+    let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let query = parts.uri.query();
     let ctx = RequestContext::new(request_id, &parts.headers, query, &app.defaults);
 
@@ -51,10 +47,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             Err(e) => return e.into_response(),
         };
         let mut response = crate::sts::handle(&ctx, &parts.headers, query, &body);
-        response.extensions_mut().insert(Handled {
-            service: "sts",
-            operation: "-",
-        });
+        response.extensions_mut().insert(Handled { service: "sts", operation: "-" });
         return response;
     }
 
@@ -65,21 +58,16 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let operation = route.operation;
     let result = match read_body(body).await {
         Ok(body) => {
-            let raw = RawInput {
-                labels: &route.labels,
-                query,
-                headers: &parts.headers,
-                body: &body,
-            };
+            let raw =
+                RawInput { labels: &route.labels, query, headers: &parts.headers, body: &body };
             execute(&app, &ctx, operation, &raw)
         }
         Err(e) => Err(e),
     };
     let mut response = result.unwrap_or_else(IntoResponse::into_response);
-    response.extensions_mut().insert(Handled {
-        service: operation.service().name(),
-        operation: operation.name(),
-    });
+    response
+        .extensions_mut()
+        .insert(Handled { service: operation.service().name(), operation: operation.name() });
     response
 }
 
@@ -120,10 +108,9 @@ fn execute(
         return Ok(status.into_response());
     }
     let mut response = (status, body).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Ok(response)
 }
 
@@ -131,23 +118,14 @@ fn execute(
 /// that an SDK could not parse into a typed error. Caught in debug builds (the tests).
 fn check_modeled(operation: Operation, error: &ApiError) {
     let Some(code) = error.code() else { return };
-    let modeled = operation
-        .def()
-        .errors
-        .iter()
-        .any(|e| e.shape == code.name());
+    let modeled = operation.def().errors.iter().any(|e| e.shape == code.name());
     if !modeled && code != ErrorCode::InternalServerException {
         tracing::error!(
             operation = operation.name(),
             error = code.name(),
             "handler returned an unmodeled error"
         );
-        debug_assert!(
-            modeled,
-            "{} returned unmodeled {}",
-            operation.name(),
-            code.name()
-        );
+        debug_assert!(modeled, "{} returned unmodeled {}", operation.name(), code.name());
     }
 }
 
@@ -243,7 +221,5 @@ fn decode<I: DeserializeOwned>(input: Value) -> Result<I, ApiError> {
 }
 
 fn encode<O: Serialize>(output: &O) -> Result<Bytes, ApiError> {
-    serde_json::to_vec(output)
-        .map(Bytes::from)
-        .map_err(ApiError::internal)
+    serde_json::to_vec(output).map(Bytes::from).map_err(ApiError::internal)
 }

@@ -72,11 +72,7 @@ impl Operation {
     /// Every operation of both services.
     pub fn all() -> impl Iterator<Item = Operation> {
         let ivs = ivs::Operation::ALL.iter().map(|&op| Operation::Ivs(op));
-        ivs.chain(
-            ivs_realtime::Operation::ALL
-                .iter()
-                .map(|&op| Operation::Realtime(op)),
-        )
+        ivs.chain(ivs_realtime::Operation::ALL.iter().map(|&op| Operation::Realtime(op)))
     }
 
     /// This operation's entry in its service model.
@@ -106,11 +102,7 @@ impl ServiceModel {
         let patches: Value =
             serde_json::from_str(include_str!("../../fixtures/model-patches.json"))
                 .expect("model patches are JSON");
-        for patch in patches[service.model_stem()]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
+        for patch in patches[service.model_stem()].as_array().into_iter().flatten() {
             let shape = patch["shape"].as_str().expect("a patch names its shape");
             let target = value["shapes"]
                 .get_mut(shape)
@@ -233,10 +225,7 @@ pub struct Pattern {
 
 impl From<String> for Pattern {
     fn from(source: String) -> Self {
-        Pattern {
-            source,
-            compiled: OnceLock::new(),
-        }
+        Pattern { source, compiled: OnceLock::new() }
     }
 }
 
@@ -260,30 +249,16 @@ mod tests {
     fn every_model_pattern_compiles_and_accepts_what_aws_generates() {
         for service in Service::ALL {
             for shape in model(service).shapes.values() {
-                if let Shape::String {
-                    pattern: Some(p), ..
-                } = shape
-                {
+                if let Shape::String { pattern: Some(p), .. } = shape {
                     p.is_match("");
                 }
             }
         }
         let ivs = model(Service::Ivs);
-        let Shape::String {
-            pattern: Some(name),
-            ..
-        } = ivs.shape("ChannelName")
-        else {
-            panic!()
-        };
+        let Shape::String { pattern: Some(name), .. } = ivs.shape("ChannelName") else { panic!() };
         assert!(name.is_match("my-channel_1"));
         assert!(!name.is_match("my channel"));
-        let Shape::String {
-            pattern: Some(arn), ..
-        } = ivs.shape("ChannelArn")
-        else {
-            panic!()
-        };
+        let Shape::String { pattern: Some(arn), .. } = ivs.shape("ChannelArn") else { panic!() };
         assert!(arn.is_match("arn:aws:ivs:us-west-2:123456789012:channel/abcdABCDefgh"));
     }
 

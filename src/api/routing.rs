@@ -40,27 +40,18 @@ struct Router {
 }
 
 static ROUTER: LazyLock<Router> = LazyLock::new(|| {
-    let mut router = Router {
-        literal: HashMap::new(),
-        templated: Vec::new(),
-    };
+    let mut router = Router { literal: HashMap::new(), templated: Vec::new() };
     for operation in Operation::all() {
         let http = &operation.def().http;
         let path = http.request_uri.split('?').next().unwrap_or_default();
         if path.contains('{') {
             let segments = split(path)
-                .map(
-                    |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                        Some(label) => Segment::Label(label.trim_end_matches('+').to_string()),
-                        None => Segment::Literal(s.to_string()),
-                    },
-                )
+                .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(label) => Segment::Label(label.trim_end_matches('+').to_string()),
+                    None => Segment::Literal(s.to_string()),
+                })
                 .collect();
-            router.templated.push(Template {
-                method: http.method.clone(),
-                segments,
-                operation,
-            });
+            router.templated.push(Template { method: http.method.clone(), segments, operation });
         } else {
             router
                 .literal
@@ -89,10 +80,7 @@ pub fn route(method: &str, path: &str) -> Result<RouteMatch, ApiError> {
     if let Some(candidates) = router.literal.get(path) {
         for (m, op) in candidates {
             if m == method {
-                return Ok(RouteMatch {
-                    operation: *op,
-                    labels: Vec::new(),
-                });
+                return Ok(RouteMatch { operation: *op, labels: Vec::new() });
             }
             allowed.push(m);
         }
@@ -105,10 +93,7 @@ pub fn route(method: &str, path: &str) -> Result<RouteMatch, ApiError> {
             continue;
         };
         if template.method == method {
-            matches.push(RouteMatch {
-                operation: template.operation,
-                labels,
-            });
+            matches.push(RouteMatch { operation: template.operation, labels });
         } else {
             allowed.push(&template.method);
         }
@@ -123,10 +108,7 @@ pub fn route(method: &str, path: &str) -> Result<RouteMatch, ApiError> {
             allowed.dedup();
             Err(ApiError::protocol(
                 ProtocolError::MethodNotAllowed,
-                format!(
-                    "{path} does not accept {method}; it accepts {}",
-                    allowed.join(", ")
-                ),
+                format!("{path} does not accept {method}; it accepts {}", allowed.join(", ")),
             ))
         }
         1 => Ok(matches.pop().unwrap()),
@@ -147,11 +129,7 @@ fn match_template(template: &Template, segments: &[&str]) -> Option<Vec<(String,
             Segment::Literal(lit) if lit == segments[i] => {}
             Segment::Literal(_) => return None,
             Segment::Label(name) => {
-                let raw = if i == last {
-                    segments[i..].join("/")
-                } else {
-                    segments[i].to_string()
-                };
+                let raw = if i == last { segments[i..].join("/") } else { segments[i].to_string() };
                 let value = percent_decode_str(&raw).decode_utf8_lossy().into_owned();
                 labels.push((name.clone(), value));
             }
@@ -171,10 +149,7 @@ fn disambiguate(mut matches: Vec<RouteMatch>) -> RouteMatch {
         .find_map(|(_, value)| Arn::parse(value).ok())
         .map(|arn| arn.resource_type.service())
         .unwrap_or(Service::Ivs);
-    let index = matches
-        .iter()
-        .position(|m| m.operation.service() == service)
-        .unwrap_or(0);
+    let index = matches.iter().position(|m| m.operation.service() == service).unwrap_or(0);
     matches.swap_remove(index)
 }
 
@@ -205,13 +180,7 @@ mod tests {
             } else {
                 http.request_uri.clone()
             };
-            assert_eq!(
-                op(&http.method, &path),
-                operation,
-                "{} {}",
-                http.method,
-                path
-            );
+            assert_eq!(op(&http.method, &path), operation, "{} {}", http.method, path);
         }
         assert_eq!(
             model(Service::Ivs).operations.len() + model(Service::IvsRealtime).operations.len(),
@@ -223,33 +192,12 @@ mod tests {
     fn tag_paths_route_by_arn_type_encoded_or_not() {
         let rt = Operation::Realtime(ivs_realtime::Operation::ListTagsForResource);
         let ivs = Operation::Ivs(ivs::Operation::ListTagsForResource);
-        assert_eq!(
-            op("GET", "/tags/arn:aws:ivs:us-east-1:000000000000:stage/abc"),
-            rt
-        );
-        assert_eq!(
-            op(
-                "GET",
-                "/tags/arn:aws:ivs:us-east-1:000000000000:channel/abc"
-            ),
-            ivs
-        );
-        assert_eq!(
-            op(
-                "GET",
-                "/tags/arn%3Aaws%3Aivs%3Aus-east-1%3A000000000000%3Astage%2Fabc"
-            ),
-            rt
-        );
-        let m = route(
-            "DELETE",
-            "/tags/arn:aws:ivs:us-east-1:000000000000:composition/abc",
-        )
-        .unwrap();
-        assert_eq!(
-            m.operation,
-            Operation::Realtime(ivs_realtime::Operation::UntagResource)
-        );
+        assert_eq!(op("GET", "/tags/arn:aws:ivs:us-east-1:000000000000:stage/abc"), rt);
+        assert_eq!(op("GET", "/tags/arn:aws:ivs:us-east-1:000000000000:channel/abc"), ivs);
+        assert_eq!(op("GET", "/tags/arn%3Aaws%3Aivs%3Aus-east-1%3A000000000000%3Astage%2Fabc"), rt);
+        let m =
+            route("DELETE", "/tags/arn:aws:ivs:us-east-1:000000000000:composition/abc").unwrap();
+        assert_eq!(m.operation, Operation::Realtime(ivs_realtime::Operation::UntagResource));
         assert_eq!(
             m.labels,
             vec![(
@@ -257,10 +205,7 @@ mod tests {
                 "arn:aws:ivs:us-east-1:000000000000:composition/abc".into()
             )]
         );
-        assert_eq!(
-            op("POST", "/tags/not-an-arn"),
-            Operation::Ivs(ivs::Operation::TagResource)
-        );
+        assert_eq!(op("POST", "/tags/not-an-arn"), Operation::Ivs(ivs::Operation::TagResource));
     }
 
     #[test]
@@ -270,11 +215,7 @@ mod tests {
         assert!(err.message.contains("POST /NoSuchThing"));
         let err = route("GET", "/CreateChannel").unwrap_err();
         assert_eq!(err.status(), 405);
-        let err = route(
-            "PUT",
-            "/tags/arn:aws:ivs:us-east-1:000000000000:channel/abc",
-        )
-        .unwrap_err();
+        let err = route("PUT", "/tags/arn:aws:ivs:us-east-1:000000000000:channel/abc").unwrap_err();
         assert_eq!(err.status(), 405);
         assert_eq!(route("GET", "/tags").unwrap_err().status(), 404);
     }

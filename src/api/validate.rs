@@ -15,20 +15,14 @@ use serde_json::Value;
 
 /// Validates `value` against `shape`; `Err` carries every violation found.
 pub fn validate(model: &ServiceModel, shape: &str, value: &Value) -> Result<(), ApiError> {
-    let mut v = Validator {
-        model,
-        errors: Vec::new(),
-    };
+    let mut v = Validator { model, errors: Vec::new() };
     v.check(shape, value, "");
     if v.errors.is_empty() {
         return Ok(());
     }
     let n = v.errors.len();
     let noun = if n == 1 { "error" } else { "errors" };
-    Err(ApiError::validation(format!(
-        "{n} validation {noun} detected: {}",
-        v.errors.join("; ")
-    )))
+    Err(ApiError::validation(format!("{n} validation {noun} detected: {}", v.errors.join("; "))))
 }
 
 struct Validator<'m> {
@@ -78,13 +72,7 @@ impl Validator<'_> {
                     }
                 }
             }
-            Shape::String {
-                min,
-                max,
-                pattern,
-                enum_values,
-                sensitive,
-            } => {
+            Shape::String { min, max, pattern, enum_values, sensitive } => {
                 let Some(s) = value.as_str() else {
                     return self.fail(Some(value), *sensitive, path, "must be a string");
                 };
@@ -131,19 +119,11 @@ impl Validator<'_> {
                 }
             }
             Shape::Integer { min, max } => {
-                let (lo, hi) = (
-                    min.unwrap_or(i32::MIN as i64),
-                    max.unwrap_or(i32::MAX as i64),
-                );
+                let (lo, hi) = (min.unwrap_or(i32::MIN as i64), max.unwrap_or(i32::MAX as i64));
                 self.check_integer(value, path, lo, hi);
             }
             Shape::Long { min, max } => {
-                self.check_integer(
-                    value,
-                    path,
-                    min.unwrap_or(i64::MIN),
-                    max.unwrap_or(i64::MAX),
-                );
+                self.check_integer(value, path, min.unwrap_or(i64::MIN), max.unwrap_or(i64::MAX));
             }
             Shape::Float { min, max } | Shape::Double { min, max } => {
                 let Some(n) = value.as_f64() else {
@@ -176,9 +156,8 @@ impl Validator<'_> {
                 }
             }
             Shape::Timestamp {} => {
-                let ok = value
-                    .as_str()
-                    .is_some_and(|s| DateTime::from_str(s, Format::DateTime).is_ok());
+                let ok =
+                    value.as_str().is_some_and(|s| DateTime::from_str(s, Format::DateTime).is_ok());
                 if !ok {
                     self.fail(Some(value), false, path, "must be an ISO 8601 timestamp");
                 }
@@ -197,22 +176,13 @@ impl Validator<'_> {
                     }
                 }
             }
-            Shape::Map {
-                key,
-                value: value_shape,
-                min,
-                max,
-            } => {
+            Shape::Map { key, value: value_shape, min, max } => {
                 let Some(entries) = value.as_object() else {
                     return self.fail(Some(value), false, path, "must be a map (a JSON object)");
                 };
                 self.check_size(value, path, entries.len() as u64, *min, *max);
                 for (k, v) in entries {
-                    self.check(
-                        &key.shape,
-                        &Value::String(k.clone()),
-                        &format!("{path}.key"),
-                    );
+                    self.check(&key.shape, &Value::String(k.clone()), &format!("{path}.key"));
                     if v.is_null() {
                         self.fail(None, false, &join(path, k), "must not be null");
                     } else {
@@ -282,11 +252,7 @@ impl Validator<'_> {
 }
 
 fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
-    }
+    if path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
 }
 
 #[cfg(test)]
@@ -311,11 +277,8 @@ mod tests {
 
     #[test]
     fn reports_every_violation_in_aws_words() {
-        let msg = check(
-            "CreateChannelRequest",
-            json!({"name": "a b", "latencyMode": "FAST"}),
-        )
-        .unwrap_err();
+        let msg = check("CreateChannelRequest", json!({"name": "a b", "latencyMode": "FAST"}))
+            .unwrap_err();
         assert!(msg.starts_with("2 validation errors detected: "), "{msg}");
         assert!(msg.contains("Value 'FAST' at 'latencyMode' failed to satisfy constraint: Member must satisfy enum value set: [NORMAL, LOW]"), "{msg}");
         assert!(msg.contains("Value 'a b' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_]*"), "{msg}");

@@ -111,33 +111,19 @@ pub struct ArnError(pub &'static str);
 
 impl Arn {
     pub fn new(region: &str, account: &str, resource_type: ResourceType, id: &str) -> Self {
-        Arn {
-            region: region.into(),
-            account: account.into(),
-            resource_type,
-            id: id.into(),
-        }
+        Arn { region: region.into(), account: account.into(), resource_type, id: id.into() }
     }
 
     /// Parses `arn:aws:ivs:{region}:{account}:{type}/{id}`.
     pub fn parse(s: &str) -> Result<Arn, ArnError> {
         let mut parts = s.splitn(6, ':');
-        let (Some("arn"), Some("aws"), Some("ivs"), Some(region), Some(account), Some(resource)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(ArnError(
-                "must have the form arn:aws:ivs:<region>:<account>:<type>/<id>",
-            ));
+        let (Some("arn"), Some("aws"), Some("ivs"), Some(region), Some(account), Some(resource)) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(ArnError("must have the form arn:aws:ivs:<region>:<account>:<type>/<id>"));
         };
         if region.is_empty()
-            || !region
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            || !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         {
             return Err(ArnError("has an invalid region"));
         }
@@ -152,12 +138,7 @@ impl Arn {
         if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(ArnError("has an invalid resource id"));
         }
-        Ok(Arn {
-            region: region.into(),
-            account: account.into(),
-            resource_type,
-            id: id.into(),
-        })
+        Ok(Arn { region: region.into(), account: account.into(), resource_type, id: id.into() })
     }
 }
 

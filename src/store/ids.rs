@@ -38,9 +38,7 @@ impl IdGen {
 
     /// `n` lowercase hex digits.
     pub fn hex(&mut self, n: usize) -> String {
-        (0..n)
-            .map(|_| char::from_digit(self.rng.random_range(0..16), 16).unwrap())
-            .collect()
+        (0..n).map(|_| char::from_digit(self.rng.random_range(0..16), 16).unwrap()).collect()
     }
 }
 

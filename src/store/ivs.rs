@@ -20,10 +20,7 @@ pub struct IvsState {
 
 impl IvsState {
     pub fn counts(&self) -> [(&'static str, usize); 2] {
-        [
-            ("channels", self.channels.len()),
-            ("streamKeys", self.stream_keys.len()),
-        ]
+        [("channels", self.channels.len()), ("streamKeys", self.stream_keys.len())]
     }
 }
 

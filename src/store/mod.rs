@@ -40,12 +40,7 @@ impl RegionState {
     fn new(scope: Scope, seed: Option<u64>) -> Self {
         let mut ids = IdGen::new(seed, &scope.account, &scope.region);
         let endpoint_prefix = ids.hex(12);
-        RegionState {
-            scope,
-            ids,
-            endpoint_prefix,
-            ivs: ivs::IvsState::default(),
-        }
+        RegionState { scope, ids, endpoint_prefix, ivs: ivs::IvsState::default() }
     }
 
     /// The id in `arn` if it names a resource of `resource_type` in this scope. An ARN of
@@ -86,18 +81,12 @@ pub struct Store {
 
 impl Store {
     pub fn new(seed: Option<u64>) -> Self {
-        Store {
-            scopes: DashMap::new(),
-            seed,
-        }
+        Store { scopes: DashMap::new(), seed }
     }
 
     /// The state of one (account, region), created empty on first use.
     pub fn scope(&self, account: &str, region: &str) -> Arc<RwLock<RegionState>> {
-        let key = Scope {
-            account: account.to_string(),
-            region: region.to_string(),
-        };
+        let key = Scope { account: account.to_string(), region: region.to_string() };
         if let Some(state) = self.scopes.get(&key) {
             return state.clone();
         }

@@ -46,11 +46,7 @@ pub fn collect<'a, V>(
         items.push(value);
         last_key = Some(key);
     }
-    let next_token = if more {
-        last_key.map(|k| STANDARD.encode(k))
-    } else {
-        None
-    };
+    let next_token = if more { last_key.map(|k| STANDARD.encode(k)) } else { None };
     Page { items, next_token }
 }
 
@@ -73,9 +69,7 @@ mod tests {
         let mut seen = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let p = collect(table.range(start(token.as_deref()).unwrap()), 10, |v| {
-                *v % 2 == 0
-            });
+            let p = collect(table.range(start(token.as_deref()).unwrap()), 10, |v| *v % 2 == 0);
             seen.extend(p.items.into_iter().copied());
             token = p.next_token;
             if token.is_none() {
@@ -88,11 +82,7 @@ mod tests {
     #[test]
     fn a_full_last_page_has_no_token() {
         let table: BTreeMap<String, u32> = (0..10).map(|i| (format!("k{i:02}"), i)).collect();
-        assert!(
-            collect(table.range(start(None).unwrap()), 10, |_| true)
-                .next_token
-                .is_none()
-        );
+        assert!(collect(table.range(start(None).unwrap()), 10, |_| true).next_token.is_none());
         assert!(start(Some("!!")).is_err());
     }
 }

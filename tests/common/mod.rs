@@ -16,6 +16,11 @@ use tokio::sync::oneshot;
 pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-west-2";
 
+/// The ARN of a resource of `resource_type` that does not exist, in the clients' scope.
+pub fn missing_arn(resource_type: &str) -> String {
+    format!("arn:aws:ivs:{REGION}:{ACCOUNT}:{resource_type}/abcdABCDefgh")
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub url: String,
@@ -36,9 +41,7 @@ pub async fn start() -> TestServer {
 }
 
 pub async fn start_with(config: Config) -> TestServer {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind an ephemeral port");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port");
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -48,11 +51,7 @@ pub async fn start_with(config: Config) -> TestServer {
         .await
         .expect("server runs");
     });
-    TestServer {
-        addr,
-        url: format!("http://{addr}"),
-        stop: Some(stop),
-    }
+    TestServer { addr, url: format!("http://{addr}"), stop: Some(stop) }
 }
 
 impl TestServer {
@@ -118,11 +117,7 @@ pub struct RawResponse {
 impl RawResponse {
     async fn read(response: reqwest::Response) -> Self {
         let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
+            response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
         };
         let status = response.status().as_u16();
         let error_type = header("x-amzn-errortype");
@@ -130,13 +125,7 @@ impl RawResponse {
         let content_type = header("content-type");
         let bytes = response.bytes().await.expect("body");
         let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-        RawResponse {
-            status,
-            error_type,
-            request_id,
-            content_type,
-            json,
-        }
+        RawResponse { status, error_type, request_id, content_type, json }
     }
 
     /// The error message as botocore reads it.

@@ -33,30 +33,20 @@ pub fn create_channel(
     st: &mut RegionState,
     input: CreateChannelRequest,
 ) -> Result<CreateChannelResponse, ApiError> {
-    let recording_configuration_arn = reference(
-        st,
-        input.recording_configuration_arn,
-        ResourceType::RecordingConfiguration,
-    )?;
+    let recording_configuration_arn =
+        reference(st, input.recording_configuration_arn, ResourceType::RecordingConfiguration)?;
     let playback_restriction_policy_arn = reference(
         st,
         input.playback_restriction_policy_arn,
         ResourceType::PlaybackRestrictionPolicy,
     )?;
-    let ad_configuration_arn = reference(
-        st,
-        input.ad_configuration_arn,
-        ResourceType::AdConfiguration,
-    )?;
+    let ad_configuration_arn =
+        reference(st, input.ad_configuration_arn, ResourceType::AdConfiguration)?;
     let channel_type = input.r#type.unwrap_or(ChannelType::Standard);
     let container_format = input.container_format.unwrap_or(ContainerFormat::Ts);
     let preset = preset_for(channel_type, input.preset, TranscodePreset::Empty)?;
-    let multitrack = multitrack_for(
-        channel_type,
-        container_format,
-        input.multitrack_input_configuration,
-        None,
-    )?;
+    let multitrack =
+        multitrack_for(channel_type, container_format, input.multitrack_input_configuration, None)?;
 
     let id = st.ids.resource_id();
     let arn = st.arn(ResourceType::Channel, &id).to_string();
@@ -64,9 +54,7 @@ pub fn create_channel(
         id: id.clone(),
         arn,
         name: input.name.unwrap_or_default(),
-        latency_mode: input
-            .latency_mode
-            .unwrap_or(crate::api::types::ivs::ChannelLatencyMode::Low),
+        latency_mode: input.latency_mode.unwrap_or(crate::api::types::ivs::ChannelLatencyMode::Low),
         channel_type,
         authorized: input.authorized.unwrap_or(false),
         insecure_ingest: input.insecure_ingest.unwrap_or(false),
@@ -95,9 +83,7 @@ pub fn get_channel(
     input: GetChannelRequest,
 ) -> Result<GetChannelResponse, ApiError> {
     let channel = find(st, &input.arn)?;
-    Ok(GetChannelResponse {
-        channel: Some(to_api(st, channel)),
-    })
+    Ok(GetChannelResponse { channel: Some(to_api(st, channel)) })
 }
 
 pub fn batch_get_channel(
@@ -106,10 +92,7 @@ pub fn batch_get_channel(
     input: BatchGetChannelRequest,
 ) -> Result<BatchGetChannelResponse, ApiError> {
     let (channels, errors) = super::batch_get(input.arns, |arn| Ok(to_api(st, find(st, arn)?)));
-    Ok(BatchGetChannelResponse {
-        channels: Some(channels),
-        errors: Some(errors),
-    })
+    Ok(BatchGetChannelResponse { channels: Some(channels), errors: Some(errors) })
 }
 
 pub fn list_channels(
@@ -119,24 +102,12 @@ pub fn list_channels(
 ) -> Result<ListChannelsResponse, ApiError> {
     let filters = [
         ("filterByName", &input.filter_by_name),
-        (
-            "filterByRecordingConfigurationArn",
-            &input.filter_by_recording_configuration_arn,
-        ),
-        (
-            "filterByPlaybackRestrictionPolicyArn",
-            &input.filter_by_playback_restriction_policy_arn,
-        ),
-        (
-            "filterByAdConfigurationArn",
-            &input.filter_by_ad_configuration_arn,
-        ),
+        ("filterByRecordingConfigurationArn", &input.filter_by_recording_configuration_arn),
+        ("filterByPlaybackRestrictionPolicyArn", &input.filter_by_playback_restriction_policy_arn),
+        ("filterByAdConfigurationArn", &input.filter_by_ad_configuration_arn),
     ];
-    let given: Vec<&str> = filters
-        .iter()
-        .filter(|(_, v)| wanted(v).is_some())
-        .map(|(n, _)| *n)
-        .collect();
+    let given: Vec<&str> =
+        filters.iter().filter(|(_, v)| wanted(v).is_some()).map(|(n, _)| *n).collect();
     if given.len() > 1 {
         return Err(ApiError::conflict(format!(
             "Only one filter may be given at a time; got {}.",
@@ -156,10 +127,7 @@ pub fn list_channels(
             && ad.is_none_or(|a| c.ad_configuration_arn == a)
     };
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
-    let range = st
-        .ivs
-        .channels
-        .range(page::start(input.next_token.as_deref())?);
+    let range = st.ivs.channels.range(page::start(input.next_token.as_deref())?);
     let page = page::collect(range, max, keep);
     Ok(ListChannelsResponse {
         channels: page.items.into_iter().map(summary).collect(),
@@ -197,11 +165,7 @@ pub fn update_channel(
     )?;
 
     let id = current.id.clone();
-    let channel = st
-        .ivs
-        .channels
-        .get_mut(&id)
-        .expect("found above under the same lock");
+    let channel = st.ivs.channels.get_mut(&id).expect("found above under the same lock");
     if let Some(name) = input.name {
         channel.name = name;
     }
@@ -221,9 +185,7 @@ pub fn update_channel(
     channel.recording_configuration_arn = recording_configuration_arn;
     channel.playback_restriction_policy_arn = playback_restriction_policy_arn;
     channel.ad_configuration_arn = ad_configuration_arn;
-    Ok(UpdateChannelResponse {
-        channel: Some(to_api(st, &st.ivs.channels[&id])),
-    })
+    Ok(UpdateChannelResponse { channel: Some(to_api(st, &st.ivs.channels[&id])) })
 }
 
 pub fn delete_channel(
@@ -232,11 +194,7 @@ pub fn delete_channel(
     input: DeleteChannelRequest,
 ) -> Result<(), ApiError> {
     let id = find(st, &input.arn)?.id.clone();
-    let channel = st
-        .ivs
-        .channels
-        .remove(&id)
-        .expect("found above under the same lock");
+    let channel = st.ivs.channels.remove(&id).expect("found above under the same lock");
     for key in &channel.stream_keys {
         st.ivs.stream_keys.remove(key);
     }
@@ -266,10 +224,7 @@ fn reference(
         None => Ok(String::new()),
         Some(arn) if arn.is_empty() => Ok(arn),
         Some(arn) if st.exists(&arn, resource_type) => Ok(arn),
-        Some(arn) => Err(ApiError::not_found(format!(
-            "{} not found: {arn}",
-            resource_type.noun()
-        ))),
+        Some(arn) => Err(ApiError::not_found(format!("{} not found: {arn}", resource_type.noun()))),
     }
 }
 
@@ -280,10 +235,7 @@ fn preset_for(
     requested: Option<TranscodePreset>,
     current: TranscodePreset,
 ) -> Result<TranscodePreset, ApiError> {
-    let advanced = matches!(
-        channel_type,
-        ChannelType::AdvancedSd | ChannelType::AdvancedHd
-    );
+    let advanced = matches!(channel_type, ChannelType::AdvancedSd | ChannelType::AdvancedHd);
     match (advanced, requested) {
         (true, Some(TranscodePreset::Empty) | None) if current == TranscodePreset::Empty => {
             Ok(TranscodePreset::HigherBandwidthDelivery)

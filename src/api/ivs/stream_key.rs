@@ -36,9 +36,7 @@ pub fn create_stream_key(
     }
     let channel_id = channel.id.clone();
     let key = insert(st, &channel_id, input.tags.unwrap_or_default());
-    Ok(CreateStreamKeyResponse {
-        stream_key: Some(to_api(&key)),
-    })
+    Ok(CreateStreamKeyResponse { stream_key: Some(to_api(&key)) })
 }
 
 pub fn get_stream_key(
@@ -46,9 +44,7 @@ pub fn get_stream_key(
     st: &RegionState,
     input: GetStreamKeyRequest,
 ) -> Result<GetStreamKeyResponse, ApiError> {
-    Ok(GetStreamKeyResponse {
-        stream_key: Some(to_api(find(st, &input.arn)?)),
-    })
+    Ok(GetStreamKeyResponse { stream_key: Some(to_api(find(st, &input.arn)?)) })
 }
 
 pub fn batch_get_stream_key(
@@ -57,10 +53,7 @@ pub fn batch_get_stream_key(
     input: BatchGetStreamKeyRequest,
 ) -> Result<BatchGetStreamKeyResponse, ApiError> {
     let (stream_keys, errors) = super::batch_get(input.arns, |arn| Ok(to_api(find(st, arn)?)));
-    Ok(BatchGetStreamKeyResponse {
-        stream_keys: Some(stream_keys),
-        errors: Some(errors),
-    })
+    Ok(BatchGetStreamKeyResponse { stream_keys: Some(stream_keys), errors: Some(errors) })
 }
 
 pub fn list_stream_keys(
@@ -70,9 +63,7 @@ pub fn list_stream_keys(
 ) -> Result<ListStreamKeysResponse, ApiError> {
     let channel = channel::find(st, &input.channel_arn)?;
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
-    let ids = channel
-        .stream_keys
-        .range(page::start(input.next_token.as_deref())?);
+    let ids = channel.stream_keys.range(page::start(input.next_token.as_deref())?);
     let keys = ids.filter_map(|id| Some((id, st.ivs.stream_keys.get(id)?)));
     let page = page::collect(keys, max, |_| true);
     Ok(ListStreamKeysResponse {
@@ -87,11 +78,7 @@ pub fn delete_stream_key(
     input: DeleteStreamKeyRequest,
 ) -> Result<(), ApiError> {
     let id = find(st, &input.arn)?.id.clone();
-    let key = st
-        .ivs
-        .stream_keys
-        .remove(&id)
-        .expect("found above under the same lock");
+    let key = st.ivs.stream_keys.remove(&id).expect("found above under the same lock");
     if let Some(channel) = st.ivs.channels.get_mut(&key.channel_id) {
         channel.stream_keys.remove(&id);
     }
@@ -104,11 +91,7 @@ pub fn insert(st: &mut RegionState, channel_id: &str, tags: Tags) -> Record {
     let secret = st.ids.alphanumeric(30);
     let arn = st.arn(ResourceType::StreamKey, &id).to_string();
     let value = format!("sk_{}_{id}_{secret}", st.scope.region);
-    let channel = st
-        .ivs
-        .channels
-        .get_mut(channel_id)
-        .expect("caller checked the channel exists");
+    let channel = st.ivs.channels.get_mut(channel_id).expect("caller checked the channel exists");
     channel.stream_keys.insert(id.clone());
     let key = Record {
         arn,

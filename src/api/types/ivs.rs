@@ -444,11 +444,8 @@ pub enum StreamHealth {
 
 impl StreamHealth {
     /// Every value, in model order.
-    pub const ALL: &'static [StreamHealth] = &[
-        StreamHealth::Healthy,
-        StreamHealth::Starving,
-        StreamHealth::Unknown,
-    ];
+    pub const ALL: &'static [StreamHealth] =
+        &[StreamHealth::Healthy, StreamHealth::Starving, StreamHealth::Unknown];
 
     /// The value on the wire.
     pub const fn as_str(self) -> &'static str {
@@ -523,10 +520,8 @@ pub enum ThumbnailConfigurationStorage {
 
 impl ThumbnailConfigurationStorage {
     /// Every value, in model order.
-    pub const ALL: &'static [ThumbnailConfigurationStorage] = &[
-        ThumbnailConfigurationStorage::Sequential,
-        ThumbnailConfigurationStorage::Latest,
-    ];
+    pub const ALL: &'static [ThumbnailConfigurationStorage] =
+        &[ThumbnailConfigurationStorage::Sequential, ThumbnailConfigurationStorage::Latest];
 
     /// The value on the wire.
     pub const fn as_str(self) -> &'static str {
@@ -595,17 +590,9 @@ pub struct AudioConfiguration {
     pub channels: Option<i64>,
     #[serde(rename = "codec", default, skip_serializing_if = "Option::is_none")]
     pub codec: Option<String>,
-    #[serde(
-        rename = "sampleRate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "sampleRate", default, skip_serializing_if = "Option::is_none")]
     pub sample_rate: Option<i64>,
-    #[serde(
-        rename = "targetBitrate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetBitrate", default, skip_serializing_if = "Option::is_none")]
     pub target_bitrate: Option<i64>,
     #[serde(rename = "track", default, skip_serializing_if = "Option::is_none")]
     pub track: Option<String>,
@@ -645,11 +632,7 @@ pub struct BatchGetStreamKeyRequest {
 pub struct BatchGetStreamKeyResponse {
     #[serde(rename = "errors", default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<BatchError>>,
-    #[serde(
-        rename = "streamKeys",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "streamKeys", default, skip_serializing_if = "Option::is_none")]
     pub stream_keys: Option<Vec<StreamKey>>,
 }
 
@@ -693,43 +676,19 @@ pub struct BatchStartViewerSessionRevocationViewerSession {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Channel {
-    #[serde(
-        rename = "adConfigurationArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "adConfigurationArn", default, skip_serializing_if = "Option::is_none")]
     pub ad_configuration_arn: Option<String>,
     #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
-    #[serde(
-        rename = "authorized",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "authorized", default, skip_serializing_if = "Option::is_none")]
     pub authorized: Option<bool>,
-    #[serde(
-        rename = "containerFormat",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerFormat", default, skip_serializing_if = "Option::is_none")]
     pub container_format: Option<ContainerFormat>,
-    #[serde(
-        rename = "ingestEndpoint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ingestEndpoint", default, skip_serializing_if = "Option::is_none")]
     pub ingest_endpoint: Option<String>,
-    #[serde(
-        rename = "insecureIngest",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "insecureIngest", default, skip_serializing_if = "Option::is_none")]
     pub insecure_ingest: Option<bool>,
-    #[serde(
-        rename = "latencyMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "latencyMode", default, skip_serializing_if = "Option::is_none")]
     pub latency_mode: Option<ChannelLatencyMode>,
     #[serde(
         rename = "multitrackInputConfiguration",
@@ -745,11 +704,7 @@ pub struct Channel {
         skip_serializing_if = "Option::is_none"
     )]
     pub playback_restriction_policy_arn: Option<String>,
-    #[serde(
-        rename = "playbackUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "playbackUrl", default, skip_serializing_if = "Option::is_none")]
     pub playback_url: Option<String>,
     #[serde(rename = "preset", default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<TranscodePreset>,
@@ -769,31 +724,15 @@ pub struct Channel {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ChannelSummary {
-    #[serde(
-        rename = "adConfigurationArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "adConfigurationArn", default, skip_serializing_if = "Option::is_none")]
     pub ad_configuration_arn: Option<String>,
     #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
-    #[serde(
-        rename = "authorized",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "authorized", default, skip_serializing_if = "Option::is_none")]
     pub authorized: Option<bool>,
-    #[serde(
-        rename = "insecureIngest",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "insecureIngest", default, skip_serializing_if = "Option::is_none")]
     pub insecure_ingest: Option<bool>,
-    #[serde(
-        rename = "latencyMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "latencyMode", default, skip_serializing_if = "Option::is_none")]
     pub latency_mode: Option<ChannelLatencyMode>,
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -835,35 +774,15 @@ pub struct CreateAdConfigurationResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateChannelRequest {
-    #[serde(
-        rename = "adConfigurationArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "adConfigurationArn", default, skip_serializing_if = "Option::is_none")]
     pub ad_configuration_arn: Option<String>,
-    #[serde(
-        rename = "authorized",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "authorized", default, skip_serializing_if = "Option::is_none")]
     pub authorized: Option<bool>,
-    #[serde(
-        rename = "containerFormat",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerFormat", default, skip_serializing_if = "Option::is_none")]
     pub container_format: Option<ContainerFormat>,
-    #[serde(
-        rename = "insecureIngest",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "insecureIngest", default, skip_serializing_if = "Option::is_none")]
     pub insecure_ingest: Option<bool>,
-    #[serde(
-        rename = "latencyMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "latencyMode", default, skip_serializing_if = "Option::is_none")]
     pub latency_mode: Option<ChannelLatencyMode>,
     #[serde(
         rename = "multitrackInputConfiguration",
@@ -903,17 +822,9 @@ pub struct CreateChannelResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreatePlaybackRestrictionPolicyRequest {
-    #[serde(
-        rename = "allowedCountries",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "allowedCountries", default, skip_serializing_if = "Option::is_none")]
     pub allowed_countries: Option<Vec<String>>,
-    #[serde(
-        rename = "allowedOrigins",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "allowedOrigins", default, skip_serializing_if = "Option::is_none")]
     pub allowed_origins: Option<Vec<String>>,
     #[serde(
         rename = "enableStrictOriginEnforcement",
@@ -949,29 +860,17 @@ pub struct CreateRecordingConfigurationRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub recording_reconnect_window_seconds: Option<i32>,
-    #[serde(
-        rename = "renditionConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "renditionConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub rendition_configuration: Option<RenditionConfiguration>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
-    #[serde(
-        rename = "thumbnailConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "thumbnailConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub thumbnail_configuration: Option<ThumbnailConfiguration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateRecordingConfigurationResponse {
-    #[serde(
-        rename = "recordingConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "recordingConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub recording_configuration: Option<RecordingConfiguration>,
 }
 
@@ -1042,11 +941,7 @@ pub struct GetAdConfigurationRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetAdConfigurationResponse {
-    #[serde(
-        rename = "adConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "adConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub ad_configuration: Option<AdConfiguration>,
 }
 
@@ -1098,11 +993,7 @@ pub struct GetRecordingConfigurationRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetRecordingConfigurationResponse {
-    #[serde(
-        rename = "recordingConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "recordingConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub recording_configuration: Option<RecordingConfiguration>,
 }
 
@@ -1140,11 +1031,7 @@ pub struct GetStreamSessionRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetStreamSessionResponse {
-    #[serde(
-        rename = "streamSession",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "streamSession", default, skip_serializing_if = "Option::is_none")]
     pub stream_session: Option<StreamSession>,
 }
 
@@ -1196,11 +1083,7 @@ pub struct InsertAdBreakResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ListAdConfigurationsRequest {
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1222,11 +1105,7 @@ pub struct ListChannelsRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub filter_by_ad_configuration_arn: Option<String>,
-    #[serde(
-        rename = "filterByName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "filterByName", default, skip_serializing_if = "Option::is_none")]
     pub filter_by_name: Option<String>,
     #[serde(
         rename = "filterByPlaybackRestrictionPolicyArn",
@@ -1240,11 +1119,7 @@ pub struct ListChannelsRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub filter_by_recording_configuration_arn: Option<String>,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1260,11 +1135,7 @@ pub struct ListChannelsResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ListPlaybackKeyPairsRequest {
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1280,11 +1151,7 @@ pub struct ListPlaybackKeyPairsResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ListPlaybackRestrictionPoliciesRequest {
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1300,11 +1167,7 @@ pub struct ListPlaybackRestrictionPoliciesResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ListRecordingConfigurationsRequest {
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1322,11 +1185,7 @@ pub struct ListRecordingConfigurationsResponse {
 pub struct ListStreamKeysRequest {
     #[serde(rename = "channelArn")]
     pub channel_arn: String,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1344,11 +1203,7 @@ pub struct ListStreamKeysResponse {
 pub struct ListStreamSessionsRequest {
     #[serde(rename = "channelArn")]
     pub channel_arn: String,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1366,11 +1221,7 @@ pub struct ListStreamSessionsResponse {
 pub struct ListStreamsRequest {
     #[serde(rename = "filterBy", default, skip_serializing_if = "Option::is_none")]
     pub filter_by: Option<StreamFilters>,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1399,11 +1250,7 @@ pub struct ListTagsForResourceResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct MediaTailorPlaybackConfiguration {
-    #[serde(
-        rename = "playbackConfigurationArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "playbackConfigurationArn", default, skip_serializing_if = "Option::is_none")]
     pub playback_configuration_arn: Option<String>,
 }
 
@@ -1411,11 +1258,7 @@ pub struct MediaTailorPlaybackConfiguration {
 pub struct MultitrackInputConfiguration {
     #[serde(rename = "enabled", default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
-    #[serde(
-        rename = "maximumResolution",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maximumResolution", default, skip_serializing_if = "Option::is_none")]
     pub maximum_resolution: Option<MultitrackMaximumResolution>,
     #[serde(rename = "policy", default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<MultitrackPolicy>,
@@ -1425,11 +1268,7 @@ pub struct MultitrackInputConfiguration {
 pub struct PlaybackKeyPair {
     #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
-    #[serde(
-        rename = "fingerprint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "fingerprint", default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -1509,21 +1348,13 @@ pub struct RecordingConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub recording_reconnect_window_seconds: Option<i32>,
-    #[serde(
-        rename = "renditionConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "renditionConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub rendition_configuration: Option<RenditionConfiguration>,
     #[serde(rename = "state")]
     pub state: RecordingConfigurationState,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
-    #[serde(
-        rename = "thumbnailConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "thumbnailConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub thumbnail_configuration: Option<ThumbnailConfiguration>,
 }
 
@@ -1543,17 +1374,9 @@ pub struct RecordingConfigurationSummary {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct RenditionConfiguration {
-    #[serde(
-        rename = "renditionSelection",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "renditionSelection", default, skip_serializing_if = "Option::is_none")]
     pub rendition_selection: Option<RenditionConfigurationRenditionSelection>,
-    #[serde(
-        rename = "renditions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "renditions", default, skip_serializing_if = "Option::is_none")]
     pub renditions: Option<Vec<RenditionConfigurationRendition>>,
 }
 
@@ -1567,11 +1390,7 @@ pub struct S3DestinationConfiguration {
 pub struct Srt {
     #[serde(rename = "endpoint", default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
-    #[serde(
-        rename = "passphrase",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "passphrase", default, skip_serializing_if = "Option::is_none")]
     pub passphrase: Option<String>,
 }
 
@@ -1603,19 +1422,11 @@ pub struct StopStreamResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Stream {
-    #[serde(
-        rename = "channelArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "channelArn", default, skip_serializing_if = "Option::is_none")]
     pub channel_arn: Option<String>,
     #[serde(rename = "health", default, skip_serializing_if = "Option::is_none")]
     pub health: Option<StreamHealth>,
-    #[serde(
-        rename = "playbackUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "playbackUrl", default, skip_serializing_if = "Option::is_none")]
     pub playback_url: Option<String>,
     #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Timestamp>,
@@ -1623,11 +1434,7 @@ pub struct Stream {
     pub state: Option<StreamState>,
     #[serde(rename = "streamId", default, skip_serializing_if = "Option::is_none")]
     pub stream_id: Option<String>,
-    #[serde(
-        rename = "viewerCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "viewerCount", default, skip_serializing_if = "Option::is_none")]
     pub viewer_count: Option<i64>,
 }
 
@@ -1653,11 +1460,7 @@ pub struct StreamFilters {
 pub struct StreamKey {
     #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
-    #[serde(
-        rename = "channelArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "channelArn", default, skip_serializing_if = "Option::is_none")]
     pub channel_arn: Option<String>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
@@ -1669,11 +1472,7 @@ pub struct StreamKey {
 pub struct StreamKeySummary {
     #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
-    #[serde(
-        rename = "channelArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "channelArn", default, skip_serializing_if = "Option::is_none")]
     pub channel_arn: Option<String>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
@@ -1685,33 +1484,17 @@ pub struct StreamSession {
     pub channel: Option<Channel>,
     #[serde(rename = "endTime", default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<Timestamp>,
-    #[serde(
-        rename = "ingestConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ingestConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub ingest_configuration: Option<IngestConfiguration>,
-    #[serde(
-        rename = "ingestConfigurations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ingestConfigurations", default, skip_serializing_if = "Option::is_none")]
     pub ingest_configurations: Option<IngestConfigurations>,
-    #[serde(
-        rename = "recordingConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "recordingConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub recording_configuration: Option<RecordingConfiguration>,
     #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Timestamp>,
     #[serde(rename = "streamId", default, skip_serializing_if = "Option::is_none")]
     pub stream_id: Option<String>,
-    #[serde(
-        rename = "truncatedEvents",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "truncatedEvents", default, skip_serializing_if = "Option::is_none")]
     pub truncated_events: Option<Vec<StreamEvent>>,
 }
 
@@ -1719,11 +1502,7 @@ pub struct StreamSession {
 pub struct StreamSessionSummary {
     #[serde(rename = "endTime", default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<Timestamp>,
-    #[serde(
-        rename = "hasErrorEvent",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "hasErrorEvent", default, skip_serializing_if = "Option::is_none")]
     pub has_error_event: Option<bool>,
     #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Timestamp>,
@@ -1733,11 +1512,7 @@ pub struct StreamSessionSummary {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StreamSummary {
-    #[serde(
-        rename = "channelArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "channelArn", default, skip_serializing_if = "Option::is_none")]
     pub channel_arn: Option<String>,
     #[serde(rename = "health", default, skip_serializing_if = "Option::is_none")]
     pub health: Option<StreamHealth>,
@@ -1747,11 +1522,7 @@ pub struct StreamSummary {
     pub state: Option<StreamState>,
     #[serde(rename = "streamId", default, skip_serializing_if = "Option::is_none")]
     pub stream_id: Option<String>,
-    #[serde(
-        rename = "viewerCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "viewerCount", default, skip_serializing_if = "Option::is_none")]
     pub viewer_count: Option<i64>,
 }
 
@@ -1769,25 +1540,13 @@ pub struct TagResourceResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ThumbnailConfiguration {
-    #[serde(
-        rename = "recordingMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "recordingMode", default, skip_serializing_if = "Option::is_none")]
     pub recording_mode: Option<RecordingMode>,
-    #[serde(
-        rename = "resolution",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resolution", default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<ThumbnailConfigurationResolution>,
     #[serde(rename = "storage", default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<Vec<ThumbnailConfigurationStorage>>,
-    #[serde(
-        rename = "targetIntervalSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetIntervalSeconds", default, skip_serializing_if = "Option::is_none")]
     pub target_interval_seconds: Option<i64>,
 }
 
@@ -1806,37 +1565,17 @@ pub struct UntagResourceResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UpdateChannelRequest {
-    #[serde(
-        rename = "adConfigurationArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "adConfigurationArn", default, skip_serializing_if = "Option::is_none")]
     pub ad_configuration_arn: Option<String>,
     #[serde(rename = "arn")]
     pub arn: String,
-    #[serde(
-        rename = "authorized",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "authorized", default, skip_serializing_if = "Option::is_none")]
     pub authorized: Option<bool>,
-    #[serde(
-        rename = "containerFormat",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerFormat", default, skip_serializing_if = "Option::is_none")]
     pub container_format: Option<ContainerFormat>,
-    #[serde(
-        rename = "insecureIngest",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "insecureIngest", default, skip_serializing_if = "Option::is_none")]
     pub insecure_ingest: Option<bool>,
-    #[serde(
-        rename = "latencyMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "latencyMode", default, skip_serializing_if = "Option::is_none")]
     pub latency_mode: Option<ChannelLatencyMode>,
     #[serde(
         rename = "multitrackInputConfiguration",
@@ -1872,17 +1611,9 @@ pub struct UpdateChannelResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UpdatePlaybackRestrictionPolicyRequest {
-    #[serde(
-        rename = "allowedCountries",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "allowedCountries", default, skip_serializing_if = "Option::is_none")]
     pub allowed_countries: Option<Vec<String>>,
-    #[serde(
-        rename = "allowedOrigins",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "allowedOrigins", default, skip_serializing_if = "Option::is_none")]
     pub allowed_origins: Option<Vec<String>>,
     #[serde(rename = "arn")]
     pub arn: String,
@@ -1910,11 +1641,7 @@ pub struct UpdatePlaybackRestrictionPolicyResponse {
 pub struct VideoConfiguration {
     #[serde(rename = "avcLevel", default, skip_serializing_if = "Option::is_none")]
     pub avc_level: Option<String>,
-    #[serde(
-        rename = "avcProfile",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "avcProfile", default, skip_serializing_if = "Option::is_none")]
     pub avc_profile: Option<String>,
     #[serde(rename = "codec", default, skip_serializing_if = "Option::is_none")]
     pub codec: Option<String>,
@@ -1924,30 +1651,14 @@ pub struct VideoConfiguration {
     pub level: Option<String>,
     #[serde(rename = "profile", default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
-    #[serde(
-        rename = "targetBitrate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetBitrate", default, skip_serializing_if = "Option::is_none")]
     pub target_bitrate: Option<i64>,
-    #[serde(
-        rename = "targetFramerate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetFramerate", default, skip_serializing_if = "Option::is_none")]
     pub target_framerate: Option<i64>,
     #[serde(rename = "track", default, skip_serializing_if = "Option::is_none")]
     pub track: Option<String>,
-    #[serde(
-        rename = "videoHeight",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "videoHeight", default, skip_serializing_if = "Option::is_none")]
     pub video_height: Option<i64>,
-    #[serde(
-        rename = "videoWidth",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "videoWidth", default, skip_serializing_if = "Option::is_none")]
     pub video_width: Option<i64>,
 }

@@ -415,10 +415,8 @@ pub enum IngestConfigurationState {
 
 impl IngestConfigurationState {
     /// Every value, in model order.
-    pub const ALL: &'static [IngestConfigurationState] = &[
-        IngestConfigurationState::Active,
-        IngestConfigurationState::Inactive,
-    ];
+    pub const ALL: &'static [IngestConfigurationState] =
+        &[IngestConfigurationState::Active, IngestConfigurationState::Inactive];
 
     /// The value on the wire.
     pub const fn as_str(self) -> &'static str {
@@ -618,10 +616,8 @@ pub enum ParticipantTokenCapability {
 
 impl ParticipantTokenCapability {
     /// Every value, in model order.
-    pub const ALL: &'static [ParticipantTokenCapability] = &[
-        ParticipantTokenCapability::Publish,
-        ParticipantTokenCapability::Subscribe,
-    ];
+    pub const ALL: &'static [ParticipantTokenCapability] =
+        &[ParticipantTokenCapability::Publish, ParticipantTokenCapability::Subscribe];
 
     /// The value on the wire.
     pub const fn as_str(self) -> &'static str {
@@ -737,11 +733,8 @@ pub enum ReplicationType {
 
 impl ReplicationType {
     /// Every value, in model order.
-    pub const ALL: &'static [ReplicationType] = &[
-        ReplicationType::Source,
-        ReplicationType::Replica,
-        ReplicationType::None,
-    ];
+    pub const ALL: &'static [ReplicationType] =
+        &[ReplicationType::Source, ReplicationType::Replica, ReplicationType::None];
 
     /// The value on the wire.
     pub const fn as_str(self) -> &'static str {
@@ -763,10 +756,8 @@ pub enum ThumbnailRecordingMode {
 
 impl ThumbnailRecordingMode {
     /// Every value, in model order.
-    pub const ALL: &'static [ThumbnailRecordingMode] = &[
-        ThumbnailRecordingMode::Interval,
-        ThumbnailRecordingMode::Disabled,
-    ];
+    pub const ALL: &'static [ThumbnailRecordingMode] =
+        &[ThumbnailRecordingMode::Interval, ThumbnailRecordingMode::Disabled];
 
     /// The value on the wire.
     pub const fn as_str(self) -> &'static str {
@@ -787,10 +778,8 @@ pub enum ThumbnailStorageType {
 
 impl ThumbnailStorageType {
     /// Every value, in model order.
-    pub const ALL: &'static [ThumbnailStorageType] = &[
-        ThumbnailStorageType::Sequential,
-        ThumbnailStorageType::Latest,
-    ];
+    pub const ALL: &'static [ThumbnailStorageType] =
+        &[ThumbnailStorageType::Sequential, ThumbnailStorageType::Latest];
 
     /// The value on the wire.
     pub const fn as_str(self) -> &'static str {
@@ -845,11 +834,8 @@ pub enum VideoFillMode {
 
 impl VideoFillMode {
     /// Every value, in model order.
-    pub const ALL: &'static [VideoFillMode] = &[
-        VideoFillMode::Fill,
-        VideoFillMode::Cover,
-        VideoFillMode::Contain,
-    ];
+    pub const ALL: &'static [VideoFillMode] =
+        &[VideoFillMode::Fill, VideoFillMode::Cover, VideoFillMode::Contain];
 
     /// The value on the wire.
     pub const fn as_str(self) -> &'static str {
@@ -863,17 +849,9 @@ impl VideoFillMode {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AutoParticipantRecordingConfiguration {
-    #[serde(
-        rename = "hlsConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "hlsConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub hls_configuration: Option<ParticipantRecordingHlsConfiguration>,
-    #[serde(
-        rename = "mediaTypes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "mediaTypes", default, skip_serializing_if = "Option::is_none")]
     pub media_types: Option<Vec<ParticipantRecordingMediaType>>,
     #[serde(
         rename = "recordParticipantReplicas",
@@ -889,11 +867,7 @@ pub struct AutoParticipantRecordingConfiguration {
     pub recording_reconnect_window_seconds: Option<i32>,
     #[serde(rename = "storageConfigurationArn")]
     pub storage_configuration_arn: String,
-    #[serde(
-        rename = "thumbnailConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "thumbnailConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub thumbnail_configuration: Option<ParticipantThumbnailConfiguration>,
 }
 
@@ -901,11 +875,7 @@ pub struct AutoParticipantRecordingConfiguration {
 pub struct ChannelDestinationConfiguration {
     #[serde(rename = "channelArn")]
     pub channel_arn: String,
-    #[serde(
-        rename = "encoderConfigurationArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "encoderConfigurationArn", default, skip_serializing_if = "Option::is_none")]
     pub encoder_configuration_arn: Option<String>,
 }
 
@@ -961,11 +931,7 @@ pub struct CompositionSummary {
 pub struct CompositionThumbnailConfiguration {
     #[serde(rename = "storage", default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<Vec<ThumbnailStorageType>>,
-    #[serde(
-        rename = "targetIntervalSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetIntervalSeconds", default, skip_serializing_if = "Option::is_none")]
     pub target_interval_seconds: Option<i32>,
 }
 
@@ -981,37 +947,21 @@ pub struct CreateEncoderConfigurationRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateEncoderConfigurationResponse {
-    #[serde(
-        rename = "encoderConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "encoderConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub encoder_configuration: Option<EncoderConfiguration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateIngestConfigurationRequest {
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<BTreeMap<String, String>>,
     #[serde(rename = "ingestProtocol")]
     pub ingest_protocol: IngestProtocol,
-    #[serde(
-        rename = "insecureIngest",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "insecureIngest", default, skip_serializing_if = "Option::is_none")]
     pub insecure_ingest: Option<bool>,
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(
-        rename = "redundantIngest",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "redundantIngest", default, skip_serializing_if = "Option::is_none")]
     pub redundant_ingest: Option<bool>,
     #[serde(rename = "stageArn", default, skip_serializing_if = "Option::is_none")]
     pub stage_arn: Option<String>,
@@ -1023,27 +973,15 @@ pub struct CreateIngestConfigurationRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateIngestConfigurationResponse {
-    #[serde(
-        rename = "ingestConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ingestConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub ingest_configuration: Option<IngestConfiguration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateParticipantTokenRequest {
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<BTreeMap<String, String>>,
-    #[serde(
-        rename = "capabilities",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capabilities", default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Vec<ParticipantTokenCapability>>,
     #[serde(rename = "duration", default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -1055,11 +993,7 @@ pub struct CreateParticipantTokenRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateParticipantTokenResponse {
-    #[serde(
-        rename = "participantToken",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "participantToken", default, skip_serializing_if = "Option::is_none")]
     pub participant_token: Option<ParticipantToken>,
 }
 
@@ -1085,11 +1019,7 @@ pub struct CreateStageRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateStageResponse {
-    #[serde(
-        rename = "participantTokens",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "participantTokens", default, skip_serializing_if = "Option::is_none")]
     pub participant_tokens: Option<Vec<ParticipantToken>>,
     #[serde(rename = "stage", default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<Stage>,
@@ -1107,11 +1037,7 @@ pub struct CreateStorageConfigurationRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateStorageConfigurationResponse {
-    #[serde(
-        rename = "storageConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "storageConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub storage_configuration: Option<StorageConfiguration>,
 }
 
@@ -1243,17 +1169,9 @@ pub struct EncoderConfigurationSummary {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Event {
-    #[serde(
-        rename = "destinationSessionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "destinationSessionId", default, skip_serializing_if = "Option::is_none")]
     pub destination_session_id: Option<String>,
-    #[serde(
-        rename = "destinationStageArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "destinationStageArn", default, skip_serializing_if = "Option::is_none")]
     pub destination_stage_arn: Option<String>,
     #[serde(rename = "errorCode", default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<EventErrorCode>,
@@ -1263,23 +1181,11 @@ pub struct Event {
     pub name: Option<EventName>,
     #[serde(rename = "newToken", default, skip_serializing_if = "Option::is_none")]
     pub new_token: Option<ExchangedParticipantToken>,
-    #[serde(
-        rename = "participantId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "participantId", default, skip_serializing_if = "Option::is_none")]
     pub participant_id: Option<String>,
-    #[serde(
-        rename = "previousToken",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "previousToken", default, skip_serializing_if = "Option::is_none")]
     pub previous_token: Option<ExchangedParticipantToken>,
-    #[serde(
-        rename = "remoteParticipantId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "remoteParticipantId", default, skip_serializing_if = "Option::is_none")]
     pub remote_participant_id: Option<String>,
     #[serde(rename = "replica", default, skip_serializing_if = "Option::is_none")]
     pub replica: Option<bool>,
@@ -1287,23 +1193,11 @@ pub struct Event {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ExchangedParticipantToken {
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<BTreeMap<String, String>>,
-    #[serde(
-        rename = "capabilities",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capabilities", default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Vec<ParticipantTokenCapability>>,
-    #[serde(
-        rename = "expirationTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "expirationTime", default, skip_serializing_if = "Option::is_none")]
     pub expiration_time: Option<Timestamp>,
     #[serde(rename = "userId", default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
@@ -1317,11 +1211,7 @@ pub struct GetCompositionRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetCompositionResponse {
-    #[serde(
-        rename = "composition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "composition", default, skip_serializing_if = "Option::is_none")]
     pub composition: Option<Composition>,
 }
 
@@ -1333,11 +1223,7 @@ pub struct GetEncoderConfigurationRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetEncoderConfigurationResponse {
-    #[serde(
-        rename = "encoderConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "encoderConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub encoder_configuration: Option<EncoderConfiguration>,
 }
 
@@ -1349,11 +1235,7 @@ pub struct GetIngestConfigurationRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetIngestConfigurationResponse {
-    #[serde(
-        rename = "ingestConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ingestConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub ingest_configuration: Option<IngestConfiguration>,
 }
 
@@ -1369,11 +1251,7 @@ pub struct GetParticipantRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetParticipantResponse {
-    #[serde(
-        rename = "participant",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "participant", default, skip_serializing_if = "Option::is_none")]
     pub participant: Option<Participant>,
 }
 
@@ -1411,11 +1289,7 @@ pub struct GetStageSessionRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetStageSessionResponse {
-    #[serde(
-        rename = "stageSession",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "stageSession", default, skip_serializing_if = "Option::is_none")]
     pub stage_session: Option<StageSession>,
 }
 
@@ -1427,11 +1301,7 @@ pub struct GetStorageConfigurationRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetStorageConfigurationResponse {
-    #[serde(
-        rename = "storageConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "storageConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub storage_configuration: Option<StorageConfiguration>,
 }
 
@@ -1445,11 +1315,7 @@ pub struct GridConfiguration {
     pub featured_participant_attribute: Option<String>,
     #[serde(rename = "gridGap", default, skip_serializing_if = "Option::is_none")]
     pub grid_gap: Option<i32>,
-    #[serde(
-        rename = "omitStoppedVideo",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "omitStoppedVideo", default, skip_serializing_if = "Option::is_none")]
     pub omit_stopped_video: Option<bool>,
     #[serde(
         rename = "participantOrderAttribute",
@@ -1457,17 +1323,9 @@ pub struct GridConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub participant_order_attribute: Option<String>,
-    #[serde(
-        rename = "videoAspectRatio",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "videoAspectRatio", default, skip_serializing_if = "Option::is_none")]
     pub video_aspect_ratio: Option<VideoAspectRatio>,
-    #[serde(
-        rename = "videoFillMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "videoFillMode", default, skip_serializing_if = "Option::is_none")]
     pub video_fill_mode: Option<VideoFillMode>,
 }
 
@@ -1491,11 +1349,7 @@ pub struct ImportPublicKeyResponse {
 pub struct IngestConfiguration {
     #[serde(rename = "arn")]
     pub arn: String,
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<BTreeMap<String, String>>,
     #[serde(rename = "ingestProtocol")]
     pub ingest_protocol: IngestProtocol,
@@ -1503,11 +1357,7 @@ pub struct IngestConfiguration {
     pub name: Option<String>,
     #[serde(rename = "participantId")]
     pub participant_id: String,
-    #[serde(
-        rename = "redundantIngest",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "redundantIngest", default, skip_serializing_if = "Option::is_none")]
     pub redundant_ingest: Option<bool>,
     #[serde(
         rename = "redundantIngestCredentials",
@@ -1537,11 +1387,7 @@ pub struct IngestConfigurationSummary {
     pub name: Option<String>,
     #[serde(rename = "participantId")]
     pub participant_id: String,
-    #[serde(
-        rename = "redundantIngest",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "redundantIngest", default, skip_serializing_if = "Option::is_none")]
     pub redundant_ingest: Option<bool>,
     #[serde(rename = "stageArn")]
     pub stage_arn: String,
@@ -1567,17 +1413,9 @@ pub struct ListCompositionsRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub filter_by_encoder_configuration_arn: Option<String>,
-    #[serde(
-        rename = "filterByStageArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "filterByStageArn", default, skip_serializing_if = "Option::is_none")]
     pub filter_by_stage_arn: Option<String>,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1593,11 +1431,7 @@ pub struct ListCompositionsResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ListEncoderConfigurationsRequest {
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1613,23 +1447,11 @@ pub struct ListEncoderConfigurationsResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ListIngestConfigurationsRequest {
-    #[serde(
-        rename = "filterByStageArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "filterByStageArn", default, skip_serializing_if = "Option::is_none")]
     pub filter_by_stage_arn: Option<String>,
-    #[serde(
-        rename = "filterByState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "filterByState", default, skip_serializing_if = "Option::is_none")]
     pub filter_by_state: Option<IngestConfigurationState>,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1645,11 +1467,7 @@ pub struct ListIngestConfigurationsResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListParticipantEventsRequest {
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1671,11 +1489,7 @@ pub struct ListParticipantEventsResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListParticipantReplicasRequest {
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1695,35 +1509,15 @@ pub struct ListParticipantReplicasResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListParticipantsRequest {
-    #[serde(
-        rename = "filterByPublished",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "filterByPublished", default, skip_serializing_if = "Option::is_none")]
     pub filter_by_published: Option<bool>,
-    #[serde(
-        rename = "filterByRecordingState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "filterByRecordingState", default, skip_serializing_if = "Option::is_none")]
     pub filter_by_recording_state: Option<ParticipantRecordingFilterByRecordingState>,
-    #[serde(
-        rename = "filterByState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "filterByState", default, skip_serializing_if = "Option::is_none")]
     pub filter_by_state: Option<ParticipantState>,
-    #[serde(
-        rename = "filterByUserId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "filterByUserId", default, skip_serializing_if = "Option::is_none")]
     pub filter_by_user_id: Option<String>,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1743,11 +1537,7 @@ pub struct ListParticipantsResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ListPublicKeysRequest {
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1763,11 +1553,7 @@ pub struct ListPublicKeysResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListStageSessionsRequest {
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1785,11 +1571,7 @@ pub struct ListStageSessionsResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ListStagesRequest {
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1805,11 +1587,7 @@ pub struct ListStagesResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ListStorageConfigurationsRequest {
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1838,35 +1616,15 @@ pub struct ListTagsForResourceResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Participant {
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<BTreeMap<String, String>>,
-    #[serde(
-        rename = "browserName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "browserName", default, skip_serializing_if = "Option::is_none")]
     pub browser_name: Option<String>,
-    #[serde(
-        rename = "browserVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "browserVersion", default, skip_serializing_if = "Option::is_none")]
     pub browser_version: Option<String>,
-    #[serde(
-        rename = "firstJoinTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "firstJoinTime", default, skip_serializing_if = "Option::is_none")]
     pub first_join_time: Option<Timestamp>,
-    #[serde(
-        rename = "ingestConfigurationArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ingestConfigurationArn", default, skip_serializing_if = "Option::is_none")]
     pub ingest_configuration_arn: Option<String>,
     #[serde(rename = "ispName", default, skip_serializing_if = "Option::is_none")]
     pub isp_name: Option<String>,
@@ -1874,69 +1632,29 @@ pub struct Participant {
     pub os_name: Option<String>,
     #[serde(rename = "osVersion", default, skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
-    #[serde(
-        rename = "participantId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "participantId", default, skip_serializing_if = "Option::is_none")]
     pub participant_id: Option<String>,
     #[serde(rename = "protocol", default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<ParticipantProtocol>,
     #[serde(rename = "published", default, skip_serializing_if = "Option::is_none")]
     pub published: Option<bool>,
-    #[serde(
-        rename = "recordingS3BucketName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "recordingS3BucketName", default, skip_serializing_if = "Option::is_none")]
     pub recording_s3_bucket_name: Option<String>,
-    #[serde(
-        rename = "recordingS3Prefix",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "recordingS3Prefix", default, skip_serializing_if = "Option::is_none")]
     pub recording_s3_prefix: Option<String>,
-    #[serde(
-        rename = "recordingState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "recordingState", default, skip_serializing_if = "Option::is_none")]
     pub recording_state: Option<ParticipantRecordingState>,
-    #[serde(
-        rename = "redundantIngest",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "redundantIngest", default, skip_serializing_if = "Option::is_none")]
     pub redundant_ingest: Option<bool>,
-    #[serde(
-        rename = "replicationState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "replicationState", default, skip_serializing_if = "Option::is_none")]
     pub replication_state: Option<ReplicationState>,
-    #[serde(
-        rename = "replicationType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "replicationType", default, skip_serializing_if = "Option::is_none")]
     pub replication_type: Option<ReplicationType>,
-    #[serde(
-        rename = "sdkVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "sdkVersion", default, skip_serializing_if = "Option::is_none")]
     pub sdk_version: Option<String>,
-    #[serde(
-        rename = "sourceSessionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "sourceSessionId", default, skip_serializing_if = "Option::is_none")]
     pub source_session_id: Option<String>,
-    #[serde(
-        rename = "sourceStageArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "sourceStageArn", default, skip_serializing_if = "Option::is_none")]
     pub source_stage_arn: Option<String>,
     #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<ParticipantState>,
@@ -1972,61 +1690,25 @@ pub struct ParticipantReplica {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ParticipantSummary {
-    #[serde(
-        rename = "firstJoinTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "firstJoinTime", default, skip_serializing_if = "Option::is_none")]
     pub first_join_time: Option<Timestamp>,
-    #[serde(
-        rename = "ingestConfigurationArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ingestConfigurationArn", default, skip_serializing_if = "Option::is_none")]
     pub ingest_configuration_arn: Option<String>,
-    #[serde(
-        rename = "participantId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "participantId", default, skip_serializing_if = "Option::is_none")]
     pub participant_id: Option<String>,
     #[serde(rename = "published", default, skip_serializing_if = "Option::is_none")]
     pub published: Option<bool>,
-    #[serde(
-        rename = "recordingState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "recordingState", default, skip_serializing_if = "Option::is_none")]
     pub recording_state: Option<ParticipantRecordingState>,
-    #[serde(
-        rename = "redundantIngest",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "redundantIngest", default, skip_serializing_if = "Option::is_none")]
     pub redundant_ingest: Option<bool>,
-    #[serde(
-        rename = "replicationState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "replicationState", default, skip_serializing_if = "Option::is_none")]
     pub replication_state: Option<ReplicationState>,
-    #[serde(
-        rename = "replicationType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "replicationType", default, skip_serializing_if = "Option::is_none")]
     pub replication_type: Option<ReplicationType>,
-    #[serde(
-        rename = "sourceSessionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "sourceSessionId", default, skip_serializing_if = "Option::is_none")]
     pub source_session_id: Option<String>,
-    #[serde(
-        rename = "sourceStageArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "sourceStageArn", default, skip_serializing_if = "Option::is_none")]
     pub source_stage_arn: Option<String>,
     #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<ParticipantState>,
@@ -2036,49 +1718,25 @@ pub struct ParticipantSummary {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ParticipantThumbnailConfiguration {
-    #[serde(
-        rename = "recordingMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "recordingMode", default, skip_serializing_if = "Option::is_none")]
     pub recording_mode: Option<ThumbnailRecordingMode>,
     #[serde(rename = "storage", default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<Vec<ThumbnailStorageType>>,
-    #[serde(
-        rename = "targetIntervalSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetIntervalSeconds", default, skip_serializing_if = "Option::is_none")]
     pub target_interval_seconds: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ParticipantToken {
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<BTreeMap<String, String>>,
-    #[serde(
-        rename = "capabilities",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capabilities", default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Vec<ParticipantTokenCapability>>,
     #[serde(rename = "duration", default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
-    #[serde(
-        rename = "expirationTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "expirationTime", default, skip_serializing_if = "Option::is_none")]
     pub expiration_time: Option<Timestamp>,
-    #[serde(
-        rename = "participantId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "participantId", default, skip_serializing_if = "Option::is_none")]
     pub participant_id: Option<String>,
     #[serde(rename = "token", default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
@@ -2088,17 +1746,9 @@ pub struct ParticipantToken {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ParticipantTokenConfiguration {
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<BTreeMap<String, String>>,
-    #[serde(
-        rename = "capabilities",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capabilities", default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Vec<ParticipantTokenCapability>>,
     #[serde(rename = "duration", default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -2116,11 +1766,7 @@ pub struct PipConfiguration {
     pub featured_participant_attribute: Option<String>,
     #[serde(rename = "gridGap", default, skip_serializing_if = "Option::is_none")]
     pub grid_gap: Option<i32>,
-    #[serde(
-        rename = "omitStoppedVideo",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "omitStoppedVideo", default, skip_serializing_if = "Option::is_none")]
     pub omit_stopped_video: Option<bool>,
     #[serde(
         rename = "participantOrderAttribute",
@@ -2128,35 +1774,19 @@ pub struct PipConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub participant_order_attribute: Option<String>,
-    #[serde(
-        rename = "pipBehavior",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "pipBehavior", default, skip_serializing_if = "Option::is_none")]
     pub pip_behavior: Option<PipBehavior>,
     #[serde(rename = "pipHeight", default, skip_serializing_if = "Option::is_none")]
     pub pip_height: Option<i32>,
     #[serde(rename = "pipOffset", default, skip_serializing_if = "Option::is_none")]
     pub pip_offset: Option<i32>,
-    #[serde(
-        rename = "pipParticipantAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "pipParticipantAttribute", default, skip_serializing_if = "Option::is_none")]
     pub pip_participant_attribute: Option<String>,
-    #[serde(
-        rename = "pipPosition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "pipPosition", default, skip_serializing_if = "Option::is_none")]
     pub pip_position: Option<PipPosition>,
     #[serde(rename = "pipWidth", default, skip_serializing_if = "Option::is_none")]
     pub pip_width: Option<i32>,
-    #[serde(
-        rename = "videoFillMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "videoFillMode", default, skip_serializing_if = "Option::is_none")]
     pub video_fill_mode: Option<VideoFillMode>,
 }
 
@@ -2164,19 +1794,11 @@ pub struct PipConfiguration {
 pub struct PublicKey {
     #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
-    #[serde(
-        rename = "fingerprint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "fingerprint", default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(
-        rename = "publicKeyMaterial",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "publicKeyMaterial", default, skip_serializing_if = "Option::is_none")]
     pub public_key_material: Option<String>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
@@ -2196,21 +1818,13 @@ pub struct PublicKeySummary {
 pub struct RecordingConfiguration {
     #[serde(rename = "format", default, skip_serializing_if = "Option::is_none")]
     pub format: Option<RecordingConfigurationFormat>,
-    #[serde(
-        rename = "hlsConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "hlsConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub hls_configuration: Option<CompositionRecordingHlsConfiguration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct RedundantIngestCredential {
-    #[serde(
-        rename = "participantId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "participantId", default, skip_serializing_if = "Option::is_none")]
     pub participant_id: Option<String>,
     #[serde(rename = "streamKey", default, skip_serializing_if = "Option::is_none")]
     pub stream_key: Option<String>,
@@ -2220,19 +1834,11 @@ pub struct RedundantIngestCredential {
 pub struct S3DestinationConfiguration {
     #[serde(rename = "encoderConfigurationArns")]
     pub encoder_configuration_arns: Vec<String>,
-    #[serde(
-        rename = "recordingConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "recordingConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub recording_configuration: Option<RecordingConfiguration>,
     #[serde(rename = "storageConfigurationArn")]
     pub storage_configuration_arn: String,
-    #[serde(
-        rename = "thumbnailConfigurations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "thumbnailConfigurations", default, skip_serializing_if = "Option::is_none")]
     pub thumbnail_configurations: Option<Vec<CompositionThumbnailConfiguration>>,
 }
 
@@ -2250,11 +1856,7 @@ pub struct S3StorageConfiguration {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stage {
-    #[serde(
-        rename = "activeSessionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "activeSessionId", default, skip_serializing_if = "Option::is_none")]
     pub active_session_id: Option<String>,
     #[serde(rename = "arn")]
     pub arn: String,
@@ -2306,11 +1908,7 @@ pub struct StageSessionSummary {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageSummary {
-    #[serde(
-        rename = "activeSessionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "activeSessionId", default, skip_serializing_if = "Option::is_none")]
     pub active_session_id: Option<String>,
     #[serde(rename = "arn")]
     pub arn: String,
@@ -2324,11 +1922,7 @@ pub struct StageSummary {
 pub struct StartCompositionRequest {
     #[serde(rename = "destinations")]
     pub destinations: Vec<DestinationConfiguration>,
-    #[serde(
-        rename = "idempotencyToken",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "idempotencyToken", default, skip_serializing_if = "Option::is_none")]
     pub idempotency_token: Option<String>,
     #[serde(rename = "layout", default, skip_serializing_if = "Option::is_none")]
     pub layout: Option<LayoutConfiguration>,
@@ -2340,31 +1934,19 @@ pub struct StartCompositionRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StartCompositionResponse {
-    #[serde(
-        rename = "composition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "composition", default, skip_serializing_if = "Option::is_none")]
     pub composition: Option<Composition>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StartParticipantReplicationRequest {
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<BTreeMap<String, String>>,
     #[serde(rename = "destinationStageArn")]
     pub destination_stage_arn: String,
     #[serde(rename = "participantId")]
     pub participant_id: String,
-    #[serde(
-        rename = "reconnectWindowSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "reconnectWindowSeconds", default, skip_serializing_if = "Option::is_none")]
     pub reconnect_window_seconds: Option<i32>,
     #[serde(rename = "sourceStageArn")]
     pub source_stage_arn: String,
@@ -2448,11 +2030,7 @@ pub struct UntagResourceResponse {}
 pub struct UpdateIngestConfigurationRequest {
     #[serde(rename = "arn")]
     pub arn: String,
-    #[serde(
-        rename = "redundantIngest",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "redundantIngest", default, skip_serializing_if = "Option::is_none")]
     pub redundant_ingest: Option<bool>,
     #[serde(rename = "stageArn", default, skip_serializing_if = "Option::is_none")]
     pub stage_arn: Option<String>,
@@ -2460,11 +2038,7 @@ pub struct UpdateIngestConfigurationRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct UpdateIngestConfigurationResponse {
-    #[serde(
-        rename = "ingestConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ingestConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub ingest_configuration: Option<IngestConfiguration>,
 }
 

@@ -35,10 +35,7 @@ impl Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let text = self
-            .0
-            .fmt(Format::DateTime)
-            .map_err(serde::ser::Error::custom)?;
+        let text = self.0.fmt(Format::DateTime).map_err(serde::ser::Error::custom)?;
         s.serialize_str(&text)
     }
 }
@@ -46,9 +43,7 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        DateTime::from_str(&text, Format::DateTime)
-            .map(Timestamp)
-            .map_err(serde::de::Error::custom)
+        DateTime::from_str(&text, Format::DateTime).map(Timestamp).map_err(serde::de::Error::custom)
     }
 }
 
@@ -59,10 +54,7 @@ mod tests {
     #[test]
     fn timestamps_are_rfc3339_utc() {
         let t = Timestamp(DateTime::from_millis(1_704_067_200_123));
-        assert_eq!(
-            serde_json::to_string(&t).unwrap(),
-            "\"2024-01-01T00:00:00.123Z\""
-        );
+        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2024-01-01T00:00:00.123Z\"");
         let back: Timestamp = serde_json::from_str("\"2024-01-01T00:00:00.123Z\"").unwrap();
         assert_eq!(back, t);
     }
