@@ -10,7 +10,8 @@
 //! 4. `api/codec.rs` gathers the input from body, labels and query into one JSON object, and
 //!    `api/validate.rs` checks it against the model's input shape.
 //! 5. serde turns it into the generated input type (`api/types/`), and the handler in
-//!    `api/ivs/` (or `api/tags.rs`; `api/ivs_realtime/` as it grows) runs under the (account, region)'s lock in `store/`.
+//!    `api/ivs/` or `api/tags.rs` (`api/ivs_realtime/` as that service grows) runs under the
+//!    (account, region)'s lock in `store/`.
 //! 6. The generated output type is serialized with the operation's modeled status; errors are
 //!    rendered by `error.rs`.
 
