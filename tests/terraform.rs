@@ -342,7 +342,9 @@ fn find_terraform() -> Result<PathBuf, String> {
         .ok_or_else(|| "no terraform on PATH".to_string())
 }
 
-/// A directory laid out as a Terraform filesystem mirror that holds hashicorp/aws.
+/// A directory laid out as a Terraform filesystem mirror that holds hashicorp/aws: the one
+/// `IVS_LOCAL_TF_PLUGIN_MIRROR` names (`.ci/run` finds it), else one of Terraform's own
+/// implied plugin directories.
 fn find_mirror() -> Result<PathBuf, String> {
     const PROVIDER: &str = "registry.terraform.io/hashicorp/aws";
     let holds_provider = |dir: &Path| dir.join(PROVIDER).is_dir();
@@ -355,7 +357,6 @@ fn find_mirror() -> Result<PathBuf, String> {
     }
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let candidates: Vec<PathBuf> = [
-        Some(PathBuf::from("/opt/tf-plugins")),
         home.as_ref().map(|h| h.join(".terraform.d/plugins")),
         home.as_ref().map(|h| h.join(".local/share/terraform/plugins")),
         Some(PathBuf::from("/usr/local/share/terraform/plugins")),
