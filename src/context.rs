@@ -5,7 +5,6 @@
 //! configured default), and the credential scope names the region (else the configured
 //! default). Signatures are not checked.
 
-use crate::api::types::Timestamp;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 
@@ -24,7 +23,6 @@ pub struct RequestContext {
     pub region: String,
     /// The access key id the caller signed with, if any.
     pub access_key: Option<String>,
-    pub now: Timestamp,
 }
 
 impl RequestContext {
@@ -59,7 +57,6 @@ impl RequestContext {
             account: account.unwrap_or_else(|| defaults.account.clone()),
             region: region.unwrap_or_else(|| defaults.region.clone()),
             access_key,
-            now: Timestamp::now(),
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::store::arn::{Arn, ResourceType};
+use crate::store::arn::Arn;
 use crate::store::{RegionState, Tags};
 
 /// Tags per resource (model: `Tags` max 50).
@@ -27,32 +27,12 @@ fn not_found(arn: &str) -> ApiError {
     ApiError::not_found(format!("Resource not found: {arn}"))
 }
 
-fn in_scope(st: &RegionState, arn: &Arn) -> bool {
-    arn.account == st.scope.account && arn.region == st.scope.region
-}
-
 fn tags_of<'a>(st: &'a RegionState, arn: &str) -> Result<&'a Tags, ApiError> {
-    let parsed = parse(arn)?;
-    let tags = match parsed.resource_type {
-        _ if !in_scope(st, &parsed) => None,
-        ResourceType::Channel => st.ivs.channels.get(&parsed.id).map(|c| &c.tags),
-        ResourceType::StreamKey => st.ivs.stream_keys.get(&parsed.id).map(|k| &k.tags),
-        _ => None,
-    };
-    tags.ok_or_else(|| not_found(arn))
+    st.tags(&parse(arn)?).ok_or_else(|| not_found(arn))
 }
 
 fn tags_of_mut<'a>(st: &'a mut RegionState, arn: &str) -> Result<&'a mut Tags, ApiError> {
-    let parsed = parse(arn)?;
-    if !in_scope(st, &parsed) {
-        return Err(not_found(arn));
-    }
-    let tags = match parsed.resource_type {
-        ResourceType::Channel => st.ivs.channels.get_mut(&parsed.id).map(|c| &mut c.tags),
-        ResourceType::StreamKey => st.ivs.stream_keys.get_mut(&parsed.id).map(|k| &mut k.tags),
-        _ => None,
-    };
-    tags.ok_or_else(|| not_found(arn))
+    st.tags_mut(&parse(arn)?).ok_or_else(|| not_found(arn))
 }
 
 fn list(st: &RegionState, arn: &str) -> Result<Tags, ApiError> {

@@ -43,27 +43,51 @@ impl RegionState {
         RegionState { scope, ids, endpoint_prefix, ivs: ivs::IvsState::default() }
     }
 
-    /// The id in `arn` if it names a resource of `resource_type` in this scope. An ARN of
-    /// another account or region names nothing here, as in AWS.
+    /// Whether an ARN belongs to this scope. An ARN of another account or region names
+    /// nothing here, as in AWS.
+    pub fn in_scope(&self, arn: &arn::Arn) -> bool {
+        arn.account == self.scope.account && arn.region == self.scope.region
+    }
+
+    /// The id in `arn` if it names a resource of `resource_type` in this scope.
     pub fn find_id(&self, arn: &str, resource_type: arn::ResourceType) -> Option<String> {
         let arn = arn::Arn::parse(arn).ok()?;
-        (arn.resource_type == resource_type
-            && arn.account == self.scope.account
-            && arn.region == self.scope.region)
-            .then_some(arn.id)
+        (arn.resource_type == resource_type && self.in_scope(&arn)).then_some(arn.id)
     }
 
     /// Whether `arn` names an existing resource of `resource_type` in this scope.
     pub fn exists(&self, arn: &str, resource_type: arn::ResourceType) -> bool {
+        arn::Arn::parse(arn)
+            .ok()
+            .filter(|a| a.resource_type == resource_type)
+            .is_some_and(|a| self.tags(&a).is_some())
+    }
+
+    /// The tags of the resource `arn` names, if it exists in this scope. Every IVS resource is
+    /// taggable, so this is also the one table of which resource types the store holds.
+    pub fn tags(&self, arn: &arn::Arn) -> Option<&Tags> {
         use arn::ResourceType as T;
-        let Some(id) = self.find_id(arn, resource_type) else {
-            return false;
-        };
-        match resource_type {
-            T::Channel => self.ivs.channels.contains_key(&id),
-            T::StreamKey => self.ivs.stream_keys.contains_key(&id),
+        if !self.in_scope(arn) {
+            return None;
+        }
+        match arn.resource_type {
+            T::Channel => self.ivs.channels.get(&arn.id).map(|c| &c.tags),
+            T::StreamKey => self.ivs.stream_keys.get(&arn.id).map(|k| &k.tags),
             // Resource types whose operations are not implemented yet have no instances.
-            _ => false,
+            _ => None,
+        }
+    }
+
+    /// [`Self::tags`], to change them.
+    pub fn tags_mut(&mut self, arn: &arn::Arn) -> Option<&mut Tags> {
+        use arn::ResourceType as T;
+        if !self.in_scope(arn) {
+            return None;
+        }
+        match arn.resource_type {
+            T::Channel => self.ivs.channels.get_mut(&arn.id).map(|c| &mut c.tags),
+            T::StreamKey => self.ivs.stream_keys.get_mut(&arn.id).map(|k| &mut k.tags),
+            _ => None,
         }
     }
 

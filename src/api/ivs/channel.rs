@@ -10,11 +10,11 @@
 
 use super::stream_key;
 use crate::api::types::ivs::{
-    BatchGetChannelRequest, BatchGetChannelResponse, Channel, ChannelSummary, ChannelType,
-    ContainerFormat, CreateChannelRequest, CreateChannelResponse, DeleteChannelRequest,
-    GetChannelRequest, GetChannelResponse, ListChannelsRequest, ListChannelsResponse,
-    MultitrackInputConfiguration, MultitrackMaximumResolution, MultitrackPolicy, Srt,
-    TranscodePreset, UpdateChannelRequest, UpdateChannelResponse,
+    BatchGetChannelRequest, BatchGetChannelResponse, Channel, ChannelLatencyMode, ChannelSummary,
+    ChannelType, ContainerFormat, CreateChannelRequest, CreateChannelResponse,
+    DeleteChannelRequest, GetChannelRequest, GetChannelResponse, ListChannelsRequest,
+    ListChannelsResponse, MultitrackInputConfiguration, MultitrackMaximumResolution,
+    MultitrackPolicy, Srt, TranscodePreset, UpdateChannelRequest, UpdateChannelResponse,
 };
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -34,14 +34,17 @@ pub fn create_channel(
     input: CreateChannelRequest,
 ) -> Result<CreateChannelResponse, ApiError> {
     let recording_configuration_arn =
-        reference(st, input.recording_configuration_arn, ResourceType::RecordingConfiguration)?;
+        reference(st, input.recording_configuration_arn, ResourceType::RecordingConfiguration)?
+            .unwrap_or_default();
     let playback_restriction_policy_arn = reference(
         st,
         input.playback_restriction_policy_arn,
         ResourceType::PlaybackRestrictionPolicy,
-    )?;
+    )?
+    .unwrap_or_default();
     let ad_configuration_arn =
-        reference(st, input.ad_configuration_arn, ResourceType::AdConfiguration)?;
+        reference(st, input.ad_configuration_arn, ResourceType::AdConfiguration)?
+            .unwrap_or_default();
     let channel_type = input.r#type.unwrap_or(ChannelType::Standard);
     let container_format = input.container_format.unwrap_or(ContainerFormat::Ts);
     let preset = preset_for(channel_type, input.preset, TranscodePreset::Empty)?;
@@ -54,7 +57,7 @@ pub fn create_channel(
         id: id.clone(),
         arn,
         name: input.name.unwrap_or_default(),
-        latency_mode: input.latency_mode.unwrap_or(crate::api::types::ivs::ChannelLatencyMode::Low),
+        latency_mode: input.latency_mode.unwrap_or(ChannelLatencyMode::Low),
         channel_type,
         authorized: input.authorized.unwrap_or(false),
         insecure_ingest: input.insecure_ingest.unwrap_or(false),
@@ -142,18 +145,18 @@ pub fn update_channel(
 ) -> Result<UpdateChannelResponse, ApiError> {
     let current = find(st, &input.arn)?;
     // Everything is checked before anything changes, so a refused update leaves no trace.
-    let recording_configuration_arn = match input.recording_configuration_arn {
-        Some(arn) => reference(st, Some(arn), ResourceType::RecordingConfiguration)?,
-        None => current.recording_configuration_arn.clone(),
-    };
-    let playback_restriction_policy_arn = match input.playback_restriction_policy_arn {
-        Some(arn) => reference(st, Some(arn), ResourceType::PlaybackRestrictionPolicy)?,
-        None => current.playback_restriction_policy_arn.clone(),
-    };
-    let ad_configuration_arn = match input.ad_configuration_arn {
-        Some(arn) => reference(st, Some(arn), ResourceType::AdConfiguration)?,
-        None => current.ad_configuration_arn.clone(),
-    };
+    let recording_configuration_arn =
+        reference(st, input.recording_configuration_arn, ResourceType::RecordingConfiguration)?
+            .unwrap_or_else(|| current.recording_configuration_arn.clone());
+    let playback_restriction_policy_arn = reference(
+        st,
+        input.playback_restriction_policy_arn,
+        ResourceType::PlaybackRestrictionPolicy,
+    )?
+    .unwrap_or_else(|| current.playback_restriction_policy_arn.clone());
+    let ad_configuration_arn =
+        reference(st, input.ad_configuration_arn, ResourceType::AdConfiguration)?
+            .unwrap_or_else(|| current.ad_configuration_arn.clone());
     let channel_type = input.r#type.unwrap_or(current.channel_type);
     let container_format = input.container_format.unwrap_or(current.container_format);
     let preset = preset_for(channel_type, input.preset, current.preset)?;
@@ -213,18 +216,18 @@ pub fn find<'a>(st: &'a RegionState, arn: &str) -> Result<&'a Record, ApiError> 
         .ok_or_else(|| ApiError::not_found(format!("Channel not found: {arn}")))
 }
 
-/// An optional reference to another resource: `""` or absent means none; anything else must
-/// name a resource of that type in this scope.
+/// A requested reference to another resource: `""` clears it; anything else must name a
+/// resource of that type in this scope. `None` when the request does not mention it.
 fn reference(
     st: &RegionState,
     arn: Option<String>,
     resource_type: ResourceType,
-) -> Result<String, ApiError> {
+) -> Result<Option<String>, ApiError> {
     match arn {
-        None => Ok(String::new()),
-        Some(arn) if arn.is_empty() => Ok(arn),
-        Some(arn) if st.exists(&arn, resource_type) => Ok(arn),
-        Some(arn) => Err(ApiError::not_found(format!("{} not found: {arn}", resource_type.noun()))),
+        Some(arn) if !arn.is_empty() && !st.exists(&arn, resource_type) => {
+            Err(ApiError::not_found(format!("{} not found: {arn}", resource_type.noun())))
+        }
+        arn => Ok(arn),
     }
 }
 
