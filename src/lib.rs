@@ -19,5 +19,7 @@ pub mod api;
 pub mod context;
 pub mod error;
 pub mod server;
+pub mod sim;
 pub mod store;
 pub mod sts;
+pub mod tokens;

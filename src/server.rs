@@ -69,6 +69,7 @@ pub fn router(config: Config) -> Router {
             "/_ivs-local/reset",
             post(api::internal::reset).fallback(api::internal::wrong_method),
         )
+        .route("/_ivs-local/events", get(crate::sim::events::list))
         .route("/_ivs-local/{*rest}", any(api::internal::unknown))
         .fallback(api::handle)
         .with_state(app)

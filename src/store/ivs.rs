@@ -2,11 +2,14 @@
 //!
 //! Records keep what a caller set plus what AWS generated at creation (ids, secrets); fields
 //! AWS derives from them (playback URL, ingest endpoint) are computed by the handlers, in one
-//! function per resource.
+//! function per resource. Nested settings are kept as the generated API types, with every
+//! default already filled in, so a record is what Get answers.
 
 use super::Tags;
+use crate::api::types::Timestamp;
 use crate::api::types::ivs::{
-    ChannelLatencyMode, ChannelType, ContainerFormat, MultitrackInputConfiguration, TranscodePreset,
+    ChannelLatencyMode, ChannelType, ContainerFormat, DestinationConfiguration,
+    MultitrackInputConfiguration, RenditionConfiguration, ThumbnailConfiguration, TranscodePreset,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,11 +19,37 @@ pub struct IvsState {
     pub channels: BTreeMap<String, Channel>,
     /// By stream-key id.
     pub stream_keys: BTreeMap<String, StreamKey>,
+    /// By recording-configuration id.
+    pub recording_configurations: BTreeMap<String, RecordingConfiguration>,
+    /// By playback-key-pair id.
+    pub playback_key_pairs: BTreeMap<String, PlaybackKeyPair>,
+    /// By playback-restriction-policy id.
+    pub playback_restriction_policies: BTreeMap<String, PlaybackRestrictionPolicy>,
+    /// By ad-configuration id.
+    pub ad_configurations: BTreeMap<String, AdConfiguration>,
+    /// What is live now, by channel id (owned by `sim::broadcast`).
+    pub live: BTreeMap<String, LiveStream>,
+    /// Viewer-session revocations, by channel ARN then viewer id: the highest revoked
+    /// `aws:viewer-session-version` (a token at or below it is refused).
+    pub revocations: BTreeMap<String, BTreeMap<String, i64>>,
 }
 
 impl IvsState {
-    pub fn counts(&self) -> [(&'static str, usize); 2] {
-        [("channels", self.channels.len()), ("streamKeys", self.stream_keys.len())]
+    pub fn counts(&self) -> [(&'static str, usize); 7] {
+        [
+            ("channels", self.channels.len()),
+            ("streamKeys", self.stream_keys.len()),
+            ("recordingConfigurations", self.recording_configurations.len()),
+            ("playbackKeyPairs", self.playback_key_pairs.len()),
+            ("playbackRestrictionPolicies", self.playback_restriction_policies.len()),
+            ("adConfigurations", self.ad_configurations.len()),
+            ("liveStreams", self.live.len()),
+        ]
+    }
+
+    /// Whether the channel with this id is broadcasting now.
+    pub fn is_live(&self, channel_id: &str) -> bool {
+        self.live.contains_key(channel_id)
     }
 }
 
@@ -44,6 +73,8 @@ pub struct Channel {
     pub tags: Tags,
     /// Ids of the channel's stream keys (AWS allows one).
     pub stream_keys: BTreeSet<String>,
+    /// The channel's stream sessions, oldest first (owned by `sim::broadcast`).
+    pub sessions: Vec<StreamSession>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,4 +85,79 @@ pub struct StreamKey {
     pub channel_arn: String,
     pub value: String,
     pub tags: Tags,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordingConfiguration {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub destination_configuration: DestinationConfiguration,
+    /// With AWS's defaults filled in (reference 3.3).
+    pub thumbnail_configuration: ThumbnailConfiguration,
+    pub rendition_configuration: RenditionConfiguration,
+    pub recording_reconnect_window_seconds: i32,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlaybackKeyPair {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    /// The public key as imported (PEM), kept to verify viewer tokens.
+    pub public_key_pem: String,
+    /// The SEC1 encoding of the public point, which identifies the key whatever its PEM
+    /// formatting (a key imported twice is refused).
+    pub public_key_sec1: Vec<u8>,
+    pub fingerprint: String,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlaybackRestrictionPolicy {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub allowed_countries: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub enable_strict_origin_enforcement: bool,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone)]
+pub struct AdConfiguration {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    /// MediaTailor playback configuration ARNs, in the order given.
+    pub media_tailor_playback_configuration_arns: Vec<String>,
+    pub tags: Tags,
+}
+
+/// A broadcast in progress on a channel.
+#[derive(Debug, Clone)]
+pub struct LiveStream {
+    /// `st-` and 23 alphanumerics: the id of the session in `Channel::sessions` it belongs to.
+    pub stream_id: String,
+    pub start_time: Timestamp,
+    /// `HEALTHY`, `STARVING` or `UNKNOWN`.
+    pub health: crate::api::types::ivs::StreamHealth,
+    pub viewer_count: i64,
+}
+
+/// One stream session of a channel: from a broadcaster connecting to it going away.
+#[derive(Debug, Clone)]
+pub struct StreamSession {
+    pub stream_id: String,
+    pub start_time: Timestamp,
+    /// `None` while live.
+    pub end_time: Option<Timestamp>,
+    /// The channel as it was when the session started.
+    pub channel: crate::api::types::ivs::Channel,
+    /// The recording configuration the channel had then, if any.
+    pub recording_configuration: Option<crate::api::types::ivs::RecordingConfiguration>,
+    pub ingest_configurations: Option<crate::api::types::ivs::IngestConfigurations>,
+    /// The session's events, oldest first (GetStreamSession answers the newest 500 first).
+    pub events: Vec<crate::api::types::ivs::StreamEvent>,
 }

@@ -8,6 +8,7 @@
 pub mod arn;
 pub mod ids;
 pub mod ivs;
+pub mod ivs_realtime;
 pub mod page;
 
 use dashmap::DashMap;
@@ -33,14 +34,32 @@ pub struct RegionState {
     /// The 12-hex "customer prefix" AWS puts in every ingest, playback and SRT host of an
     /// account and region (reference 2.2).
     pub endpoint_prefix: String,
+    /// The 12-hex prefix of the stage WHIP and RTMP(S) hosts of this account and region
+    /// (reference 2.4).
+    pub stage_endpoint_prefix: String,
     pub ivs: ivs::IvsState,
+    pub realtime: ivs_realtime::RealtimeState,
+    /// What AWS would have sent to EventBridge from this account and region.
+    pub events: crate::sim::events::EventLog,
+    /// The server's participant-token signing key (one for the whole server).
+    pub token_key: Arc<crate::tokens::TokenKey>,
 }
 
 impl RegionState {
-    fn new(scope: Scope, seed: Option<u64>) -> Self {
+    fn new(scope: Scope, seed: Option<u64>, token_key: Arc<crate::tokens::TokenKey>) -> Self {
         let mut ids = IdGen::new(seed, &scope.account, &scope.region);
         let endpoint_prefix = ids.hex(12);
-        RegionState { scope, ids, endpoint_prefix, ivs: ivs::IvsState::default() }
+        let stage_endpoint_prefix = ids.hex(12);
+        RegionState {
+            scope,
+            ids,
+            endpoint_prefix,
+            stage_endpoint_prefix,
+            ivs: ivs::IvsState::default(),
+            realtime: ivs_realtime::RealtimeState::default(),
+            events: Default::default(),
+            token_key,
+        }
     }
 
     /// Whether an ARN belongs to this scope. An ARN of another account or region names
@@ -73,8 +92,26 @@ impl RegionState {
         match arn.resource_type {
             T::Channel => self.ivs.channels.get(&arn.id).map(|c| &c.tags),
             T::StreamKey => self.ivs.stream_keys.get(&arn.id).map(|k| &k.tags),
-            // Resource types whose operations are not implemented yet have no instances.
-            _ => None,
+            T::PlaybackKey => self.ivs.playback_key_pairs.get(&arn.id).map(|k| &k.tags),
+            T::RecordingConfiguration => {
+                self.ivs.recording_configurations.get(&arn.id).map(|r| &r.tags)
+            }
+            T::PlaybackRestrictionPolicy => {
+                self.ivs.playback_restriction_policies.get(&arn.id).map(|p| &p.tags)
+            }
+            T::AdConfiguration => self.ivs.ad_configurations.get(&arn.id).map(|a| &a.tags),
+            T::Stage => self.realtime.stages.get(&arn.id).map(|s| &s.tags),
+            T::StorageConfiguration => {
+                self.realtime.storage_configurations.get(&arn.id).map(|s| &s.tags)
+            }
+            T::EncoderConfiguration => {
+                self.realtime.encoder_configurations.get(&arn.id).map(|e| &e.tags)
+            }
+            T::Composition => self.realtime.compositions.get(&arn.id).map(|c| &c.tags),
+            T::PublicKey => self.realtime.public_keys.get(&arn.id).map(|k| &k.tags),
+            T::IngestConfiguration => {
+                self.realtime.ingest_configurations.get(&arn.id).map(|i| &i.tags)
+            }
         }
     }
 
@@ -87,7 +124,26 @@ impl RegionState {
         match arn.resource_type {
             T::Channel => self.ivs.channels.get_mut(&arn.id).map(|c| &mut c.tags),
             T::StreamKey => self.ivs.stream_keys.get_mut(&arn.id).map(|k| &mut k.tags),
-            _ => None,
+            T::PlaybackKey => self.ivs.playback_key_pairs.get_mut(&arn.id).map(|k| &mut k.tags),
+            T::RecordingConfiguration => {
+                self.ivs.recording_configurations.get_mut(&arn.id).map(|r| &mut r.tags)
+            }
+            T::PlaybackRestrictionPolicy => {
+                self.ivs.playback_restriction_policies.get_mut(&arn.id).map(|p| &mut p.tags)
+            }
+            T::AdConfiguration => self.ivs.ad_configurations.get_mut(&arn.id).map(|a| &mut a.tags),
+            T::Stage => self.realtime.stages.get_mut(&arn.id).map(|s| &mut s.tags),
+            T::StorageConfiguration => {
+                self.realtime.storage_configurations.get_mut(&arn.id).map(|s| &mut s.tags)
+            }
+            T::EncoderConfiguration => {
+                self.realtime.encoder_configurations.get_mut(&arn.id).map(|e| &mut e.tags)
+            }
+            T::Composition => self.realtime.compositions.get_mut(&arn.id).map(|c| &mut c.tags),
+            T::PublicKey => self.realtime.public_keys.get_mut(&arn.id).map(|k| &mut k.tags),
+            T::IngestConfiguration => {
+                self.realtime.ingest_configurations.get_mut(&arn.id).map(|i| &mut i.tags)
+            }
         }
     }
 
@@ -101,11 +157,24 @@ impl RegionState {
 pub struct Store {
     scopes: DashMap<Scope, Arc<RwLock<RegionState>>>,
     seed: Option<u64>,
+    token_key: Arc<crate::tokens::TokenKey>,
 }
 
 impl Store {
     pub fn new(seed: Option<u64>) -> Self {
-        Store { scopes: DashMap::new(), seed }
+        let token_key = Arc::new(crate::tokens::TokenKey::generate(seed));
+        Store { scopes: DashMap::new(), seed, token_key }
+    }
+
+    /// The key that signs the participant tokens this server issues.
+    pub fn token_key(&self) -> &crate::tokens::TokenKey {
+        &self.token_key
+    }
+
+    /// Every scope that exists, for the control API's searches across accounts and regions
+    /// (a stream key names its region but not its account). Lock each one as needed.
+    pub fn all_scopes(&self) -> Vec<Arc<RwLock<RegionState>>> {
+        self.scopes.iter().map(|e| e.value().clone()).collect()
     }
 
     /// The state of one (account, region), created empty on first use.
@@ -116,7 +185,9 @@ impl Store {
         }
         self.scopes
             .entry(key.clone())
-            .or_insert_with(|| Arc::new(RwLock::new(RegionState::new(key, self.seed))))
+            .or_insert_with(|| {
+                Arc::new(RwLock::new(RegionState::new(key, self.seed, self.token_key.clone())))
+            })
             .clone()
     }
 
@@ -130,7 +201,7 @@ impl Store {
         let mut counts = BTreeMap::new();
         for entry in self.scopes.iter() {
             let state = entry.value().read();
-            for (kind, n) in state.ivs.counts() {
+            for (kind, n) in state.ivs.counts().into_iter().chain(state.realtime.counts()) {
                 *counts.entry(kind).or_insert(0) += n;
             }
         }

@@ -70,6 +70,7 @@ pub fn create_channel(
         srt_passphrase: st.ids.alphanumeric(SRT_PASSPHRASE_LEN),
         tags: input.tags.unwrap_or_default(),
         stream_keys: BTreeSet::new(),
+        sessions: Vec::new(),
     };
     st.ivs.channels.insert(id.clone(), channel);
     // AWS tags the channel, not the stream key it creates with it (reference 3.1).

@@ -1,0 +1,135 @@
+//! The `ivs-realtime` tables and the records they hold.
+//!
+//! Stages, tokens' public keys and the storage, encoder and ingest configurations are
+//! resources that callers create; stage sessions, participants and compositions are what the
+//! media servers make, here played by `sim::stages`. Nested settings are kept as the generated
+//! API types with every default filled in, so a record is what Get answers.
+
+use super::Tags;
+use crate::api::types::Timestamp;
+use crate::api::types::ivs_realtime::{
+    AutoParticipantRecordingConfiguration, Composition, IngestConfigurationState, IngestProtocol,
+    Participant, Video,
+};
+use std::collections::BTreeMap;
+
+#[derive(Default)]
+pub struct RealtimeState {
+    /// By stage id.
+    pub stages: BTreeMap<String, Stage>,
+    /// By storage-configuration id.
+    pub storage_configurations: BTreeMap<String, StorageConfiguration>,
+    /// By encoder-configuration id.
+    pub encoder_configurations: BTreeMap<String, EncoderConfiguration>,
+    /// By public-key id.
+    pub public_keys: BTreeMap<String, PublicKey>,
+    /// By ingest-configuration id.
+    pub ingest_configurations: BTreeMap<String, IngestConfiguration>,
+    /// By composition id (owned by `sim::stages`).
+    pub compositions: BTreeMap<String, CompositionRecord>,
+}
+
+impl RealtimeState {
+    pub fn counts(&self) -> [(&'static str, usize); 6] {
+        [
+            ("stages", self.stages.len()),
+            ("storageConfigurations", self.storage_configurations.len()),
+            ("encoderConfigurations", self.encoder_configurations.len()),
+            ("publicKeys", self.public_keys.len()),
+            ("ingestConfigurations", self.ingest_configurations.len()),
+            ("compositions", self.compositions.len()),
+        ]
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    /// With AWS's defaults filled in (reference 3.8); `storageConfigurationArn` `""` when the
+    /// stage does not record participants.
+    pub auto_participant_recording_configuration: AutoParticipantRecordingConfiguration,
+    pub tags: Tags,
+    /// The session in progress, if anyone is connected (owned by `sim::stages`).
+    pub active_session_id: Option<String>,
+    /// Every session of the stage, oldest first (owned by `sim::stages`).
+    pub sessions: Vec<StageSession>,
+    /// Participant ids disconnected by DisconnectParticipant: their tokens cannot rejoin.
+    pub disconnected_participants: std::collections::BTreeSet<String>,
+}
+
+/// One session of a stage: from the first participant joining to the last one leaving.
+#[derive(Debug, Clone)]
+pub struct StageSession {
+    pub session_id: String,
+    pub start_time: Timestamp,
+    pub end_time: Option<Timestamp>,
+    /// By participant id, in the API's shape (state, published, times, ...).
+    pub participants: BTreeMap<String, Participant>,
+    /// The participant events of the session, oldest first, as ListParticipantEvents reports
+    /// them (`crate::api::types::ivs_realtime::Event`), keyed by participant id.
+    pub events: BTreeMap<String, Vec<crate::api::types::ivs_realtime::Event>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StorageConfiguration {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub bucket_name: String,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone)]
+pub struct EncoderConfiguration {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    /// With AWS's defaults filled in: 1280x720, 30 fps, 2.5 Mbps.
+    pub video: Video,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone)]
+pub struct PublicKey {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    /// The PEM as imported; AWS returns it.
+    pub public_key_material: String,
+    /// The SEC1 encoding of the public point (a key imported twice is refused).
+    pub public_key_sec1: Vec<u8>,
+    pub fingerprint: String,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestConfiguration {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    /// `""` when attached to no stage.
+    pub stage_arn: String,
+    pub participant_id: String,
+    pub ingest_protocol: IngestProtocol,
+    pub insecure_ingest: bool,
+    pub redundant_ingest: bool,
+    /// `rt_{account}_{region}_{id}_{secret}`.
+    pub stream_key: String,
+    pub user_id: String,
+    pub attributes: BTreeMap<String, String>,
+    /// ACTIVE while an encoder publishes with the stream key (owned by `sim::stages`).
+    pub state: IngestConfigurationState,
+    pub tags: Tags,
+}
+
+/// A composition: its API form, plus what ivs-local needs to advance it.
+#[derive(Debug, Clone)]
+pub struct CompositionRecord {
+    pub id: String,
+    /// As GetComposition answers it, states included.
+    pub composition: Composition,
+    pub idempotency_token: Option<String>,
+    pub tags: Tags,
+}
