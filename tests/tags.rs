@@ -128,3 +128,38 @@ async fn the_realtime_sdk_reaches_the_realtime_tag_operations() {
         aws_sdk_ivsrealtime::operation::list_tags_for_resource::ListTagsForResourceError::ResourceNotFoundException(_)
     ));
 }
+
+/// AWS keeps tag keys beginning with `aws:` (in any case) for itself: every request that sets
+/// tags refuses them, and nothing is created or changed.
+#[tokio::test]
+async fn reserved_aws_prefix_is_refused_wherever_tags_are_set() {
+    let server = common::start().await;
+    let ivs = server.ivs();
+    let err = ivs.create_channel().tags("aws:team", "x").send().await.unwrap_err();
+    assert!(matches!(
+        err.into_service_error(),
+        aws_sdk_ivs::operation::create_channel::CreateChannelError::ValidationException(_)
+    ));
+    let listed = ivs.list_channels().send().await.unwrap();
+    assert!(listed.channels().is_empty(), "a refused create makes nothing");
+
+    let arn = ivs.create_channel().tags("team", "x").send().await.unwrap().channel.unwrap().arn;
+    let arn = arn.unwrap();
+    for key in ["aws:cost", "AWS:cost", "Aws:x"] {
+        let err = ivs.tag_resource().resource_arn(&arn).tags(key, "v").tags("ok", "v").send().await;
+        let err = err.unwrap_err();
+        let message = err.as_service_error().and_then(|e| e.meta().message()).unwrap_or_default();
+        assert!(message.contains(key) && message.contains("aws:"), "{message}");
+        assert!(matches!(err.into_service_error(), TagResourceError::ValidationException(_)));
+    }
+    assert_eq!(
+        ivs.list_tags_for_resource().resource_arn(&arn).send().await.unwrap().tags(),
+        &tags(&[("team", "x")])
+    );
+    // A key that merely contains the prefix later on is an ordinary key.
+    ivs.tag_resource().resource_arn(&arn).tags("my-aws:key", "v").send().await.unwrap();
+
+    // The same rule guards the real-time service's tags.
+    let r = server.post("CreateStage", r#"{"name": "s", "tags": {"aws:x": "y"}}"#).await;
+    assert_eq!((r.status, r.error_type.as_deref()), (400, Some("ValidationException")), "{r:?}");
+}

@@ -92,6 +92,7 @@ fn execute(
     if let Some(shape) = &def.input {
         validate::validate(model, &shape.shape, &input)?;
     }
+    tags::refuse_reserved_keys(&input)?;
     let Some(invoke) = handler(operation) else {
         return Err(ApiError::protocol(
             ProtocolError::NotImplemented,

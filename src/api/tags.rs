@@ -13,6 +13,39 @@ use crate::store::{RegionState, Tags};
 /// Tags per resource (model: `Tags` max 50).
 const MAX_TAGS: usize = 50;
 
+/// The prefix AWS keeps for its own tags; callers may not set keys that start with it, in any
+/// letter case (AWS's tagging rules).
+const RESERVED_PREFIX: &str = "aws:";
+
+/// Refuses a request whose `tags` (every IVS operation that sets tags names them so: the
+/// Create* operations and TagResource, in both services) uses the reserved `aws:` prefix.
+/// The models do not say this, so it runs beside validation, once for every way in.
+pub fn refuse_reserved_keys(input: &serde_json::Value) -> Result<(), ApiError> {
+    let Some(tags) = input.get("tags").and_then(|t| t.as_object()) else { return Ok(()) };
+    let reserved: Vec<&str> = tags
+        .keys()
+        .filter(|k| {
+            k.get(..RESERVED_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(RESERVED_PREFIX))
+        })
+        .map(String::as_str)
+        .collect();
+    if reserved.is_empty() {
+        return Ok(());
+    }
+    let n = reserved.len();
+    let noun = if n == 1 { "error" } else { "errors" };
+    let each: Vec<String> = reserved
+        .iter()
+        .map(|k| {
+            format!(
+                "Value '{k}' at 'tags' failed to satisfy constraint: Member must not use the \
+                 reserved prefix '{RESERVED_PREFIX}' in a tag key"
+            )
+        })
+        .collect();
+    Err(ApiError::validation(format!("{n} validation {noun} detected: {}", each.join("; "))))
+}
+
 fn parse(arn: &str) -> Result<Arn, ApiError> {
     Arn::parse(arn).map_err(|e| {
         ApiError::validation(format!(
