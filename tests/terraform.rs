@@ -1,7 +1,7 @@
 //! The hashicorp/aws Terraform provider against a real ivs-local server: the `aws_ivs_channel`
-//! resource (create, in-place update, tag changes, import, destroy) and the
-//! `aws_ivs_stream_key` data source, each change followed by a plan that must find nothing to
-//! do. This is what Terraform users depend on: the provider reads back exactly what it wrote.
+//! resource (create, in-place update, tag changes, import, destroy), the `aws_ivs_stream_key`
+//! data source, `aws_ivs_recording_configuration` and `aws_ivs_playback_key_pair` (alone and
+//! in a module), each change followed by a plan that must find nothing to do. This is what Terraform users depend on: the provider reads back exactly what it wrote.
 //!
 //! Terraform runs as a subprocess, offline: `terraform` comes from `PATH`, and the provider from
 //! a local filesystem mirror, taken from `IVS_LOCAL_TF_PLUGIN_MIRROR` or found in a few
@@ -121,6 +121,203 @@ async fn hashicorp_aws_provider_manages_channels_and_reads_stream_keys() {
     assert!(left.channels().is_empty(), "{:?}", left.channels());
 }
 
+/// Recording configurations and playback key pairs, alone and in a module like the seed's
+/// `terraform-module-aws-ivs` (a channel recording to a configuration, a playback key pair,
+/// tags merged from the caller's and the module's own, outputs of the endpoints and the
+/// fingerprint): create, a clean plan, replacement on change, import, destroy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hashicorp_aws_provider_manages_recordings_key_pairs_and_a_module_of_them() {
+    let Some(tools) = find_tools() else { return };
+    let server = common::start().await;
+    let ivs = server.ivs();
+    let tf = Terraform::new(tools, &server.url);
+    let (pem, fingerprint) = p384_public_key(7);
+    let (other_pem, other_fingerprint) = p384_public_key(8);
+    tf.write_file("modules/ivs/main.tf", IVS_MODULE);
+    tf.run_ok(&["init"]).await;
+
+    // 1. The module: the create waits for the recording configuration to be ACTIVE.
+    tf.write_file("first.pem", &pem);
+    tf.write_file("second.pem", &other_pem);
+    let root = |name: &str, key_file: &str| {
+        format!(
+            r#"
+            module "ivs" {{
+              source      = "./modules/ivs"
+              name        = "{name}"
+              bucket_name = "my-recordings-bucket"
+              public_key  = file("${{path.root}}/{key_file}")
+              tags        = {{ team = "video" }}
+            }}
+            output "module" {{
+              value = module.ivs
+            }}
+            "#
+        )
+    };
+    tf.write_main(&root("show", "first.pem"));
+    tf.apply().await;
+    let out = tf.output("module").await;
+    assert_eq!(text(&out, "fingerprint"), fingerprint, "the provider's own computation");
+    let channel_arn = text(&out, "channel_arn").to_string();
+    let recording_arn = text(&out, "recording_configuration_arn").to_string();
+    let key_arn = text(&out, "playback_key_pair_arn").to_string();
+    assert!(text(&out, "ingest_endpoint").ends_with(".global-contribute.live-video.net"));
+    assert!(text(&out, "playback_url").contains(".playback.live-video.net/"), "{out}");
+    assert!(recording_arn.contains(":recording-configuration/"), "{recording_arn}");
+    assert!(key_arn.contains(":playback-key/"), "{key_arn}");
+
+    let got = ivs.get_channel().arn(&channel_arn).send().await.unwrap();
+    assert_eq!(got.channel().unwrap().recording_configuration_arn(), Some(recording_arn.as_str()));
+    let merged = owned(&[("team", "video"), ("module", "ivs")]);
+    assert_eq!(got.channel().unwrap().tags(), Some(&merged), "tags merged in the module");
+    let recording = ivs.get_recording_configuration().arn(&recording_arn).send().await.unwrap();
+    let recording = recording.recording_configuration().unwrap();
+    assert_eq!(recording.state().as_str(), "ACTIVE");
+    assert_eq!(recording.tags(), Some(&merged));
+    tf.assert_plan_is_clean().await;
+
+    // 2. Any change to a recording configuration or key pair replaces it (new ARNs), and the
+    // channel follows its recording configuration in place.
+    tf.write_main(&root("renamed", "second.pem"));
+    tf.apply().await;
+    let out = tf.output("module").await;
+    assert_ne!(text(&out, "recording_configuration_arn"), recording_arn, "replaced");
+    assert_ne!(text(&out, "playback_key_pair_arn"), key_arn, "replaced");
+    assert_eq!(text(&out, "channel_arn"), channel_arn, "updated in place");
+    assert_eq!(text(&out, "fingerprint"), other_fingerprint);
+    let old = ivs.get_recording_configuration().arn(&recording_arn).send().await;
+    assert!(old.is_err(), "the replaced recording configuration is gone");
+    tf.assert_plan_is_clean().await;
+
+    // 3. Import a recording configuration and a key pair made outside Terraform.
+    let made = ivs
+        .create_recording_configuration()
+        .name("imported")
+        .destination_configuration(
+            aws_sdk_ivs::types::DestinationConfiguration::builder()
+                .s3(aws_sdk_ivs::types::S3DestinationConfiguration::builder()
+                    .bucket_name("imported-bucket")
+                    .build()
+                    .unwrap())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let imported_recording = made.recording_configuration().unwrap().arn().to_string();
+    let (third_pem, third_fingerprint) = p384_public_key(9);
+    let imported_key = ivs
+        .import_playback_key_pair()
+        .name("imported")
+        .public_key_material(&third_pem)
+        .send()
+        .await
+        .unwrap()
+        .key_pair()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
+    let recording_config = r#"
+        resource "aws_ivs_recording_configuration" "imported" {
+          name = "imported"
+          destination_configuration {
+            s3 {
+              bucket_name = "imported-bucket"
+            }
+          }
+        }
+    "#;
+    let base = root("renamed", "second.pem");
+    tf.write_main(&format!("{base}{recording_config}"));
+    tf.run_ok(&["import", "aws_ivs_recording_configuration.imported", &imported_recording]).await;
+    tf.assert_plan_is_clean().await;
+    // The provider never reads a key pair's public key back (the API does not return it; its
+    // own acceptance tests ignore it on import), so an imported key pair is checked by its
+    // state rather than by a plan.
+    tf.write_file("third.pem", &third_pem);
+    let key_config = r#"
+        resource "aws_ivs_playback_key_pair" "imported" {
+          name       = "imported"
+          public_key = file("${path.root}/third.pem")
+        }
+    "#;
+    tf.write_main(&format!("{base}{recording_config}{key_config}"));
+    tf.run_ok(&["import", "aws_ivs_playback_key_pair.imported", &imported_key]).await;
+    let shown = tf.run_ok(&["state", "show", "aws_ivs_playback_key_pair.imported"]).await;
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains(&third_fingerprint), "{shown}");
+
+    // 4. Destroy leaves nothing behind; the channel goes before its recording configuration.
+    tf.run_ok(&["destroy", "-auto-approve"]).await;
+    assert!(ivs.list_channels().send().await.unwrap().channels().is_empty());
+    let recordings = ivs.list_recording_configurations().send().await.unwrap();
+    assert!(recordings.recording_configurations().is_empty());
+    assert!(ivs.list_playback_key_pairs().send().await.unwrap().key_pairs().is_empty());
+}
+
+/// A module in the manner of the seed's `terraform-module-aws-ivs`.
+const IVS_MODULE: &str = r#"
+variable "name" { type = string }
+variable "bucket_name" { type = string }
+variable "public_key" { type = string }
+variable "tags" {
+  type    = map(string)
+  default = {}
+}
+locals {
+  tags = merge(var.tags, { module = "ivs" })
+}
+resource "aws_ivs_recording_configuration" "this" {
+  name = var.name
+  destination_configuration {
+    s3 {
+      bucket_name = var.bucket_name
+    }
+  }
+  thumbnail_configuration {
+    recording_mode          = "INTERVAL"
+    target_interval_seconds = 30
+  }
+  tags = local.tags
+}
+resource "aws_ivs_channel" "this" {
+  name                        = var.name
+  latency_mode                = "LOW"
+  type                        = "STANDARD"
+  recording_configuration_arn = aws_ivs_recording_configuration.this.arn
+  tags                        = local.tags
+}
+resource "aws_ivs_playback_key_pair" "this" {
+  name       = var.name
+  public_key = var.public_key
+  tags       = local.tags
+}
+output "channel_arn" { value = aws_ivs_channel.this.arn }
+output "ingest_endpoint" { value = aws_ivs_channel.this.ingest_endpoint }
+output "playback_url" { value = aws_ivs_channel.this.playback_url }
+output "recording_configuration_arn" { value = aws_ivs_recording_configuration.this.arn }
+output "playback_key_pair_arn" { value = aws_ivs_playback_key_pair.this.arn }
+output "fingerprint" { value = aws_ivs_playback_key_pair.this.fingerprint }
+"#;
+
+/// A P-384 public key (PEM) made from `seed`, and its fingerprint computed as the provider's
+/// acceptance tests compute it: MD5 of the DER SubjectPublicKeyInfo, hex pairs joined by `:`.
+fn p384_public_key(seed: u8) -> (String, String) {
+    use md5::{Digest, Md5};
+    use p384::pkcs8::EncodePublicKey;
+    let mut bytes = [seed; 48];
+    bytes[0] = 1;
+    let secret = p384::SecretKey::from_slice(&bytes).expect("a valid scalar");
+    let public = secret.public_key();
+    let pem = public.to_public_key_pem(p384::pkcs8::LineEnding::LF).unwrap();
+    let der = public.to_public_key_der().unwrap();
+    let digest = Md5::digest(der.as_bytes());
+    let fingerprint = digest.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":");
+    (pem.trim_end().to_string(), fingerprint)
+}
+
 /// A channel resource with `body` as its arguments, and an output holding all its attributes
 /// so the test reads them with `terraform output` (which needs no provider).
 fn channel(name: &str, body: &str) -> String {
@@ -234,6 +431,13 @@ impl Terraform {
         write(&self.dir.path().join("main.tf"), hcl);
     }
 
+    /// Writes a file under the working directory (a module, say).
+    fn write_file(&self, relative: &str, contents: &str) {
+        let path = self.dir.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).expect("create the directory");
+        write(&path, contents);
+    }
+
     async fn apply(&self) {
         self.run_ok(&["apply", "-auto-approve"]).await;
     }
@@ -261,15 +465,17 @@ impl Terraform {
     }
 
     /// Runs `terraform <args>` with no prompts, no colour and none of the caller's AWS or
-    /// Terraform settings (which could send the provider elsewhere). `output` takes no
-    /// `-input` flag.
+    /// Terraform settings (which could send the provider elsewhere).
     async fn run(&self, args: &[&str]) -> Output {
         let mut command = tokio::process::Command::new(&self.tools.terraform);
-        command.arg(args[0]).arg("-no-color");
-        if args[0] != "output" {
+        // `state` takes its flags after its own subcommand, and neither it nor `output`
+        // takes `-input`.
+        let words = if args[0] == "state" { 2 } else { 1 };
+        command.args(&args[..words]).arg("-no-color");
+        if !matches!(args[0], "output" | "state") {
             command.arg("-input=false");
         }
-        command.args(&args[1..]).current_dir(self.dir.path());
+        command.args(&args[words..]).current_dir(self.dir.path());
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy();
             if key.starts_with("AWS_") || (key.starts_with("TF_") && !key.starts_with("TF_LOG")) {
