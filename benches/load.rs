@@ -14,7 +14,11 @@
 //!    `--baseline-server`, in its own process and runtime) answering the same JSON bytes.
 //!    The three GetChannel loads run interleaved, twice, and each keeps its best round;
 //! 5. ListChannels page time (first and a deep page) and unloaded GetChannel latency at 1,000
-//!    and 10,000 channels.
+//!    and 10,000 channels;
+//! 6. the same list and get latencies for recording configurations and playback restriction
+//!    policies, GetStream throughput with 1,000 live channels (made live through the control
+//!    API), CreateParticipantToken throughput, and ListParticipants page time in a stage
+//!    session of 10,000 participants.
 //!
 //! Client and servers share the machine's cores; all traffic goes to 127.0.0.1 and every loop is
 //! bounded by a count and a deadline. A results table with the targets is printed at the end.
@@ -142,8 +146,151 @@ async fn run_all() -> Report {
         format!("{} ({} channels)", mib(server.rss_kib()), channel_count(server.port).await),
         "",
     );
+    drop(server);
+
+    data_plane_rows(&mut report, binary).await;
     report.row("load average after (1, 5, 15 min)", load_average(), "");
     report
+}
+
+/// The resources and simulated data plane of issues 5 and 6: list and get latency of
+/// recording configurations and playback restriction policies at 1,000 and 10,000 of each,
+/// GetStream throughput with 1,000 live channels, CreateParticipantToken throughput, and
+/// ListParticipants page time in a session with 10,000 participant records.
+async fn data_plane_rows(report: &mut Report, binary: &Path) {
+    let server = Server::emulator(binary, "info");
+    let port = server.port;
+    let recording = |i: usize| {
+        serde_json::json!({
+            "name": format!("rec-{i}"),
+            "destinationConfiguration": {"s3": {"bucketName": "bench-bucket"}},
+        })
+    };
+    let policy = |i: usize| serde_json::json!({ "name": format!("policy-{i}") });
+    let kinds: [(&str, &str, &str, &str, &str, &dyn Fn(usize) -> Value); 2] = [
+        (
+            "recording configurations",
+            "/CreateRecordingConfiguration",
+            "/recordingConfiguration/arn",
+            "/ListRecordingConfigurations",
+            "/GetRecordingConfiguration",
+            &recording,
+        ),
+        (
+            "playback restriction policies",
+            "/CreatePlaybackRestrictionPolicy",
+            "/playbackRestrictionPolicy/arn",
+            "/ListPlaybackRestrictionPolicies",
+            "/GetPlaybackRestrictionPolicy",
+            &policy,
+        ),
+    ];
+    for (noun, create, arn_at, list, get, body) in kinds {
+        let mut arns = Vec::new();
+        for target in [FEW_CHANNELS, MANY_CHANNELS] {
+            println!("creating {noun} up to {target}");
+            let bodies: Vec<Bytes> = (arns.len()..target).map(|i| body_json(&body(i))).collect();
+            arns.extend(create_all(port, create, arn_at, bodies).await);
+            let mut conn = connect(port).await;
+            let first = body_json(&serde_json::json!({ "maxResults": PAGE_SIZE }));
+            let page = sequential(&mut conn, list, |_| first.clone(), PAGE_REQUESTS).await;
+            report
+                .latency_row(&format!("{list} first page of {PAGE_SIZE}, {target} {noun}"), &page);
+            let gets = arn_bodies(&arns);
+            let one = |i: usize| gets[(i * 7919) % gets.len()].clone();
+            let got = sequential(&mut conn, get, one, SEQUENTIAL_REQUESTS).await;
+            report.latency_row(&format!("{get} unloaded, {target} {noun}"), &got);
+        }
+    }
+
+    println!("{FEW_CHANNELS} channels going live");
+    let made: Vec<Bytes> = (0..FEW_CHANNELS)
+        .map(|i| body_json(&serde_json::json!({"name": format!("live-{i}")})))
+        .collect();
+    let answers = create_all(port, "/CreateChannel", "", made).await;
+    let keys: Vec<Bytes> = answers
+        .iter()
+        .map(|a| {
+            let a: Value = serde_json::from_str(a).expect("JSON");
+            body_json(&serde_json::json!({"streamKey": a["streamKey"]["value"]}))
+        })
+        .collect();
+    let live = create_all(port, "/_ivs-local/broadcasts/start", "/channelArn", keys).await;
+    let get_stream = load(port, "/GetStream", Workload::Get(Arc::new(arn_bodies(&live)))).await;
+    report.load_rows(&format!("GetStream, 32 conns, {FEW_CHANNELS} live channels"), &get_stream);
+
+    let mut conn = connect(port).await;
+    let stage =
+        post_ok(&mut conn, "/CreateStage", body_json(&serde_json::json!({"name": "bench"}))).await;
+    let stage_arn = stage["stage"]["arn"].as_str().expect("stage.arn").to_string();
+    let token_body = body_json(&serde_json::json!({ "stageArn": stage_arn, "userId": "bench" }));
+    let tokens =
+        load(port, "/CreateParticipantToken", Workload::Get(Arc::new(vec![token_body]))).await;
+    report.load_rows("CreateParticipantToken, 32 conns", &tokens);
+
+    println!("{MANY_CHANNELS} participants joining one stage");
+    let token_bodies =
+        vec![body_json(&serde_json::json!({ "stageArn": stage_arn })); MANY_CHANNELS];
+    let issued = create_all(port, "/CreateParticipantToken", "", token_bodies).await;
+    let joins: Vec<Bytes> = issued
+        .iter()
+        .map(|a| {
+            let a: Value = serde_json::from_str(a).expect("JSON");
+            body_json(
+                &serde_json::json!({"token": a["participantToken"]["token"], "publish": true}),
+            )
+        })
+        .collect();
+    let sessions = create_all(port, "/_ivs-local/stages/join", "/sessionId", joins).await;
+    let list = body_json(&serde_json::json!({
+        "stageArn": stage_arn, "sessionId": sessions[0], "maxResults": PAGE_SIZE,
+    }));
+    let page = sequential(&mut conn, "/ListParticipants", |_| list.clone(), PAGE_REQUESTS).await;
+    report.latency_row(
+        &format!("ListParticipants first page of {PAGE_SIZE}, {MANY_CHANNELS} participants"),
+        &page,
+    );
+    report.row("RSS after the data-plane loads", mib(server.rss_kib()), "");
+}
+
+/// POSTs every body to `path` over `CONNECTIONS` connections, in order per connection; the
+/// string at JSON pointer `pick` of each answer (the whole answer when `pick` is empty), in the
+/// order of `bodies`.
+async fn create_all(
+    port: u16,
+    path: &'static str,
+    pick: &'static str,
+    bodies: Vec<Bytes>,
+) -> Vec<String> {
+    let bodies = Arc::new(bodies);
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|task| {
+            let bodies = bodies.clone();
+            tokio::spawn(async move {
+                let mut conn = connect(port).await;
+                let mut picked = Vec::new();
+                for i in (task..bodies.len()).step_by(CONNECTIONS) {
+                    let answer = post_ok(&mut conn, path, bodies[i].clone()).await;
+                    let value = match pick {
+                        "" => answer.to_string(),
+                        pointer => answer
+                            .pointer(pointer)
+                            .and_then(Value::as_str)
+                            .unwrap_or_else(|| panic!("{path}: no {pointer} in {answer}"))
+                            .to_string(),
+                    };
+                    picked.push((i, value));
+                }
+                picked
+            })
+        })
+        .collect();
+    let mut all = Vec::with_capacity(bodies.len());
+    for task in tasks {
+        all.extend(task.await.expect("creator task"));
+    }
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, v)| v).collect()
 }
 
 /// Idle RSS, then RSS, ListChannels and GetChannel latency at 1,000 and at 10,000 channels;
