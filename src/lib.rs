@@ -16,6 +16,7 @@
 //!    rendered by `error.rs`.
 
 pub mod api;
+pub mod cloudcontrol;
 pub mod context;
 pub mod error;
 pub mod server;

@@ -14,8 +14,14 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// A service the emulator generates types for: the model file stem and the Rust module name.
+/// Their exceptions share one `ErrorCode` enum (`errors.rs`).
 pub const SERVICES: &[(&str, &str)] =
     &[("ivs-2020-07-14", "ivs"), ("ivs-realtime-2020-07-14", "ivs_realtime")];
+
+/// Cloud Control (JSON 1.0): its types go to `cloudcontrol.rs` with their own exception enum,
+/// because its exceptions share names with the IVS ones but not their status codes, and its
+/// timestamps are epoch seconds.
+pub const CLOUDCONTROL: (&str, &str) = ("cloudcontrol-2021-09-30", "cloudcontrol");
 
 /// The repository root, from this crate's own location.
 pub fn repo_root() -> PathBuf {
@@ -65,7 +71,33 @@ pub fn generate(root: &Path) -> Vec<(PathBuf, String)> {
         files.push((path, rustfmt(root, service_file(stem, &model))));
     }
     files.push((PathBuf::from("src/api/types/errors.rs"), rustfmt(root, errors_file(&errors))));
+    let (stem, module) = CLOUDCONTROL;
+    let model = load_model(root, stem);
+    let mut code = service_file(stem, &model);
+    code.push_str(&json_errors(&model));
+    files.push((PathBuf::from(format!("src/api/types/{module}.rs")), rustfmt(root, code)));
     files
+}
+
+/// The exception enum of a JSON 1.0 service: names only (all are HTTP 400 there).
+fn json_errors(model: &Value) -> String {
+    let names: Vec<&String> = shapes(model)
+        .iter()
+        .filter(|(_, s)| s.get("exception").is_some())
+        .map(|(n, _)| n)
+        .collect();
+    let mut out =
+        String::from("/// The modeled exceptions of this service (each answered with HTTP 400).\n");
+    out.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\npub enum ErrorCode {\n");
+    for name in &names {
+        writeln!(out, "    {name},").unwrap();
+    }
+    out.push_str("}\n\nimpl ErrorCode {\n    /// The shape name.\n    pub const fn name(self) -> &'static str {\n        match self {\n");
+    for name in &names {
+        writeln!(out, "            ErrorCode::{name} => \"{name}\",").unwrap();
+    }
+    out.push_str("        }\n    }\n}\n");
+    out
 }
 
 /// Formats generated code as `cargo fmt` would, so the committed files pass `cargo fmt --check`.
@@ -108,7 +140,15 @@ fn service_file(stem: &str, model: &Value) -> String {
     .unwrap();
     out.push_str("//!\n//! Members bound to HTTP headers in outputs (the CORS and security headers) are not\n//! generated: the emulator does not send them.\n\n");
     out.push_str("#![allow(clippy::large_enum_variant, clippy::enum_variant_names)]\n\n");
-    out.push_str("use super::Timestamp;\nuse serde::{Deserialize, Serialize};\nuse std::collections::BTreeMap;\n\n");
+    // JSON 1.0 services (Cloud Control) put timestamps on the wire as epoch seconds.
+    let json = model["metadata"]["protocol"] == "json";
+    let timestamp = if json { "EpochSeconds as Timestamp" } else { "Timestamp" };
+    let maps = shapes.values().any(|s| s["type"] == "map");
+    writeln!(out, "use super::{timestamp};\nuse serde::{{Deserialize, Serialize}};").unwrap();
+    if maps {
+        out.push_str("use std::collections::BTreeMap;\n");
+    }
+    out.push('\n');
 
     operation_enum(&mut out, model);
 
@@ -147,7 +187,17 @@ fn operation_enum(out: &mut String, model: &Value) {
     out.push_str("            _ => return None,\n        })\n    }\n}\n\n");
 }
 
+/// The Rust type of a shape: its name, except that a shape named `Operation` (Cloud Control's
+/// CREATE/UPDATE/DELETE) would collide with the service's operation enum.
+fn type_name(shape_name: &str) -> String {
+    match shape_name {
+        "Operation" => "OperationType".to_string(),
+        other => other.to_string(),
+    }
+}
+
 fn enum_type(out: &mut String, name: &str, shape: &Value) {
+    let name = &type_name(name);
     let values: Vec<&str> =
         shape["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     let variants: Vec<String> = values.iter().map(|v| variant_name(v)).collect();
@@ -176,7 +226,9 @@ fn variant_name(value: &str) -> String {
         let mut chars = word.chars();
         let first = chars.next().unwrap();
         name.push(first.to_ascii_uppercase());
-        name.extend(chars.map(|c| c.to_ascii_lowercase()));
+        // `FULL_HD` -> `FullHd`, but a value already in camel case (`NotUpdatable`) keeps it.
+        let shouting = !word.chars().any(|c| c.is_ascii_lowercase());
+        name.extend(chars.map(|c| if shouting { c.to_ascii_lowercase() } else { c }));
     }
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, 'V');
@@ -185,6 +237,7 @@ fn variant_name(value: &str) -> String {
 }
 
 fn struct_type(out: &mut String, shapes: &Map<String, Value>, name: &str, shape: &Value) {
+    let name = &type_name(name);
     let required: Vec<&str> = shape
         .get("required")
         .and_then(Value::as_array)
@@ -227,7 +280,7 @@ fn struct_type(out: &mut String, shapes: &Map<String, Value>, name: &str, shape:
 fn rust_type(shapes: &Map<String, Value>, shape_name: &str) -> String {
     let shape = &shapes[shape_name];
     match shape["type"].as_str().unwrap() {
-        "string" if shape.get("enum").is_some() => shape_name.to_string(),
+        "string" if shape.get("enum").is_some() => type_name(shape_name),
         "string" => "String".to_string(),
         "integer" => "i32".to_string(),
         "long" => "i64".to_string(),
@@ -247,7 +300,7 @@ fn rust_type(shapes: &Map<String, Value>, shape_name: &str) -> String {
                 rust_type(shapes, shape["value"]["shape"].as_str().unwrap())
             )
         }
-        "structure" => shape_name.to_string(),
+        "structure" => type_name(shape_name),
         other => panic!("shape {shape_name} has unsupported type {other}"),
     }
 }
@@ -323,5 +376,7 @@ mod tests {
         assert_eq!(variant_name("ADVANCED_SD"), "AdvancedSd");
         assert_eq!(variant_name("FULL_HD"), "FullHd");
         assert_eq!(variant_name(""), "Empty");
+        assert_eq!(variant_name("NotUpdatable"), "NotUpdatable");
+        assert_eq!(variant_name("IN_PROGRESS"), "InProgress");
     }
 }

@@ -46,6 +46,14 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             Ok(body) => body,
             Err(e) => return e.into_response(),
         };
+        // The target header decides: some Cloud Control clients also send STS-like
+        // `?Action=...&Version=...` query strings.
+        if crate::cloudcontrol::is_cloudcontrol(&parts.headers) {
+            let (mut response, operation) =
+                crate::cloudcontrol::handle(&app, &ctx, &parts.headers, &body);
+            response.extensions_mut().insert(Handled { service: "cloudcontrol", operation });
+            return response;
+        }
         let mut response = crate::sts::handle(&ctx, &parts.headers, query, &body);
         response.extensions_mut().insert(Handled { service: "sts", operation: "-" });
         return response;
@@ -86,13 +94,31 @@ fn execute(
     operation: Operation,
     raw: &RawInput,
 ) -> Result<Response, ApiError> {
-    let model = model::model(operation.service());
     let def = operation.def();
-    let input = codec::assemble_input(model, def, raw)?;
-    if let Some(shape) = &def.input {
-        validate::validate(model, &shape.shape, &input)?;
+    let input = codec::assemble_input(model::model(operation.service()), def, raw)?;
+    let body = call(app, ctx, operation, input)?;
+    let status = StatusCode::from_u16(def.http.response_code).unwrap_or(StatusCode::OK);
+    if status == StatusCode::NO_CONTENT {
+        return Ok(status.into_response());
     }
-    tags::refuse_reserved_keys(&input)?;
+    let mut response = (status, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(response)
+}
+
+/// Runs `operation` on an assembled input object exactly as if it had come over HTTP:
+/// validation against the model, the reserved-tag rule, then the handler; the answer is the
+/// serialized output. Cloud Control reaches the IVS handlers through here, so every rule
+/// applies to both doors.
+pub fn call(
+    app: &App,
+    ctx: &RequestContext,
+    operation: Operation,
+    input: Value,
+) -> Result<Bytes, ApiError> {
+    validated_input(operation, &input)?;
     let Some(invoke) = handler(operation) else {
         return Err(ApiError::protocol(
             ProtocolError::NotImplemented,
@@ -103,16 +129,24 @@ fn execute(
             ),
         ));
     };
-    let body = invoke(app, ctx, input).inspect_err(|e| check_modeled(operation, e))?;
-    let status = StatusCode::from_u16(def.http.response_code).unwrap_or(StatusCode::OK);
-    if status == StatusCode::NO_CONTENT {
-        return Ok(status.into_response());
+    invoke(app, ctx, input).inspect_err(|e| check_modeled(operation, e))
+}
+
+/// The checks every input passes before its handler: the model's constraints and the
+/// reserved `aws:` tag prefix.
+pub fn validated_input(operation: Operation, input: &Value) -> Result<(), ApiError> {
+    if let Some(shape) = &operation.def().input {
+        validate::validate(model::model(operation.service()), &shape.shape, input)?;
     }
-    let mut response = (status, body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Ok(response)
+    tags::refuse_reserved_keys(input)
+}
+
+/// Runs `f` under the exclusive lock of the caller's scope: for front doors that call a
+/// handler function directly, after [`validated_input`].
+pub fn with_scope<T>(app: &App, ctx: &RequestContext, f: impl FnOnce(&mut RegionState) -> T) -> T {
+    let scope = app.store.scope(&ctx.account, &ctx.region);
+    let mut state = scope.write();
+    f(&mut state)
 }
 
 /// A handler may only answer with exceptions its operation models; anything else is a bug
@@ -210,7 +244,7 @@ fn invoke_write<I: DeserializeOwned, O: Serialize>(
     encode(&output)
 }
 
-fn decode<I: DeserializeOwned>(input: Value) -> Result<I, ApiError> {
+pub fn decode<I: DeserializeOwned>(input: Value) -> Result<I, ApiError> {
     serde_json::from_value(input).map_err(|e| {
         // Validation passed, so this is a gap between the validator and the generated types.
         tracing::warn!(error = %e, "validated input did not deserialize");

@@ -95,14 +95,28 @@ pub struct ServiceModel {
     pub shapes: HashMap<String, Shape>,
 }
 
+/// The Cloud Control model (JSON 1.0), for validating its inputs; built like [`model`].
+pub fn cloudcontrol_model() -> &'static ServiceModel {
+    static MODEL: LazyLock<ServiceModel> = LazyLock::new(|| {
+        ServiceModel::from_text(
+            include_str!("../../fixtures/models/cloudcontrol-2021-09-30.service.json"),
+            "cloudcontrol-2021-09-30",
+        )
+    });
+    &MODEL
+}
+
 impl ServiceModel {
     fn load(service: Service) -> ServiceModel {
-        let mut value: Value =
-            serde_json::from_str(service.model_text()).expect("embedded model is JSON");
+        Self::from_text(service.model_text(), service.model_stem())
+    }
+
+    fn from_text(text: &str, stem: &str) -> ServiceModel {
+        let mut value: Value = serde_json::from_str(text).expect("embedded model is JSON");
         let patches: Value =
             serde_json::from_str(include_str!("../../fixtures/model-patches.json"))
                 .expect("model patches are JSON");
-        for patch in patches[service.model_stem()].as_array().into_iter().flatten() {
+        for patch in patches[stem].as_array().into_iter().flatten() {
             let shape = patch["shape"].as_str().expect("a patch names its shape");
             let target = value["shapes"]
                 .get_mut(shape)

@@ -156,6 +156,9 @@ impl RegionState {
 /// All state of the server.
 pub struct Store {
     scopes: DashMap<Scope, Arc<RwLock<RegionState>>>,
+    /// Cloud Control's request records, per scope. Apart from the scope's state because a
+    /// Cloud Control request holds them while its IVS operations take the scope's lock.
+    cloudcontrol: DashMap<Scope, Arc<parking_lot::Mutex<crate::cloudcontrol::requests::Requests>>>,
     seed: Option<u64>,
     token_key: Arc<crate::tokens::TokenKey>,
 }
@@ -163,7 +166,7 @@ pub struct Store {
 impl Store {
     pub fn new(seed: Option<u64>) -> Self {
         let token_key = Arc::new(crate::tokens::TokenKey::generate(seed));
-        Store { scopes: DashMap::new(), seed, token_key }
+        Store { scopes: DashMap::new(), cloudcontrol: DashMap::new(), seed, token_key }
     }
 
     /// The key that signs the participant tokens this server issues.
@@ -191,9 +194,20 @@ impl Store {
             .clone()
     }
 
-    /// Forgets every resource in every scope.
+    /// Cloud Control's request records of one (account, region).
+    pub fn cloudcontrol_requests(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> Arc<parking_lot::Mutex<crate::cloudcontrol::requests::Requests>> {
+        let key = Scope { account: account.to_string(), region: region.to_string() };
+        self.cloudcontrol.entry(key).or_default().clone()
+    }
+
+    /// Forgets every resource (and Cloud Control request) in every scope.
     pub fn reset(&self) {
         self.scopes.clear();
+        self.cloudcontrol.clear();
     }
 
     /// How many resources of each kind exist, summed over all scopes.

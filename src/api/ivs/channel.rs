@@ -33,6 +33,24 @@ pub fn create_channel(
     st: &mut RegionState,
     input: CreateChannelRequest,
 ) -> Result<CreateChannelResponse, ApiError> {
+    create(st, input, true)
+}
+
+/// CreateChannel as CloudFormation's AWS::IVS::Channel does it: the channel alone, so that an
+/// AWS::IVS::StreamKey can be created for it (reference 7.5). The answer has no `streamKey`.
+pub fn create_channel_without_stream_key(
+    _ctx: &RequestContext,
+    st: &mut RegionState,
+    input: CreateChannelRequest,
+) -> Result<CreateChannelResponse, ApiError> {
+    create(st, input, false)
+}
+
+fn create(
+    st: &mut RegionState,
+    input: CreateChannelRequest,
+    with_stream_key: bool,
+) -> Result<CreateChannelResponse, ApiError> {
     let recording_configuration_arn =
         reference(st, input.recording_configuration_arn, ResourceType::RecordingConfiguration)?
             .unwrap_or_default();
@@ -74,10 +92,10 @@ pub fn create_channel(
     };
     st.ivs.channels.insert(id.clone(), channel);
     // AWS tags the channel, not the stream key it creates with it (reference 3.1).
-    let key = stream_key::insert(st, &id, Default::default());
+    let key = with_stream_key.then(|| stream_key::insert(st, &id, Default::default()));
     Ok(CreateChannelResponse {
         channel: Some(to_api(st, &st.ivs.channels[&id])),
-        stream_key: Some(stream_key::to_api(&key)),
+        stream_key: key.as_ref().map(stream_key::to_api),
     })
 }
 

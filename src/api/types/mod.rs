@@ -5,6 +5,7 @@
 //! them by hand. Handlers use these types so that the compiler checks every member name
 //! against the model.
 
+pub mod cloudcontrol;
 pub mod errors;
 pub mod ivs;
 pub mod ivs_realtime;
@@ -44,6 +45,29 @@ impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         DateTime::from_str(&text, Format::DateTime).map(Timestamp).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A model `timestamp` of a JSON 1.0 service (Cloud Control): epoch seconds as a JSON number,
+/// with a fraction for sub-second precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EpochSeconds(pub DateTime);
+
+impl EpochSeconds {
+    pub fn now() -> Self {
+        EpochSeconds(DateTime::from(SystemTime::now()))
+    }
+}
+
+impl Serialize for EpochSeconds {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.0.as_secs_f64())
+    }
+}
+
+impl<'de> Deserialize<'de> for EpochSeconds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(EpochSeconds(DateTime::from_secs_f64(f64::deserialize(d)?)))
     }
 }
 
