@@ -166,6 +166,35 @@ fn handler(operation: Operation) -> Option<Invoke> {
             Ivs::BatchGetStreamKey => read!(ivs::stream_key::batch_get_stream_key),
             Ivs::ListStreamKeys => read!(ivs::stream_key::list_stream_keys),
             Ivs::DeleteStreamKey => write!(ivs::stream_key::delete_stream_key),
+            Ivs::ImportPlaybackKeyPair => {
+                write!(ivs::playback_key_pair::import_playback_key_pair)
+            }
+            Ivs::GetPlaybackKeyPair => read!(ivs::playback_key_pair::get_playback_key_pair),
+            Ivs::ListPlaybackKeyPairs => read!(ivs::playback_key_pair::list_playback_key_pairs),
+            Ivs::DeletePlaybackKeyPair => {
+                write!(ivs::playback_key_pair::delete_playback_key_pair)
+            }
+            Ivs::CreatePlaybackRestrictionPolicy => {
+                write!(ivs::playback_restriction_policy::create_playback_restriction_policy)
+            }
+            Ivs::GetPlaybackRestrictionPolicy => {
+                read!(ivs::playback_restriction_policy::get_playback_restriction_policy)
+            }
+            Ivs::ListPlaybackRestrictionPolicies => {
+                read!(ivs::playback_restriction_policy::list_playback_restriction_policies)
+            }
+            Ivs::UpdatePlaybackRestrictionPolicy => {
+                write!(ivs::playback_restriction_policy::update_playback_restriction_policy)
+            }
+            Ivs::DeletePlaybackRestrictionPolicy => {
+                write!(ivs::playback_restriction_policy::delete_playback_restriction_policy)
+            }
+            Ivs::StartViewerSessionRevocation => {
+                write!(ivs::viewer_session::start_viewer_session_revocation)
+            }
+            Ivs::BatchStartViewerSessionRevocation => {
+                write!(ivs::viewer_session::batch_start_viewer_session_revocation)
+            }
             Ivs::TagResource => write!(tags::ivs::tag_resource),
             Ivs::UntagResource => write!(tags::ivs::untag_resource),
             Ivs::ListTagsForResource => read!(tags::ivs::list_tags_for_resource),

@@ -9,6 +9,7 @@
 
 pub mod broadcast;
 pub mod events;
+pub mod playback;
 pub mod stages;
 
 use axum::Json;

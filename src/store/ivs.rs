@@ -32,6 +32,10 @@ pub struct IvsState {
     /// Viewer-session revocations, by channel ARN then viewer id: the highest revoked
     /// `aws:viewer-session-version` (a token at or below it is refused).
     pub revocations: BTreeMap<String, BTreeMap<String, i64>>,
+    /// `aws:single-use-uuid`s of viewer tokens already played, with the token's `exp` (unix
+    /// seconds), so a used token is refused and an expired entry can be forgotten (owned by
+    /// `sim::playback`).
+    pub used_single_use_uuids: BTreeMap<String, i64>,
 }
 
 impl IvsState {

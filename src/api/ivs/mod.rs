@@ -2,7 +2,10 @@
 //! what they share.
 
 pub mod channel;
+pub mod playback_key_pair;
+pub mod playback_restriction_policy;
 pub mod stream_key;
+pub mod viewer_session;
 
 use crate::api::types::ivs::BatchError;
 use crate::error::ApiError;
