@@ -160,4 +160,15 @@ pub struct StreamSession {
     pub ingest_configurations: Option<crate::api::types::ivs::IngestConfigurations>,
     /// The session's events, oldest first (GetStreamSession answers the newest 500 first).
     pub events: Vec<crate::api::types::ivs::StreamEvent>,
+    /// Where the session is recorded, when the channel had a recording configuration.
+    pub recording: Option<SessionRecording>,
+}
+
+/// The S3 location AWS writes a recorded session to (owned by `sim::broadcast`).
+#[derive(Debug, Clone)]
+pub struct SessionRecording {
+    pub bucket_name: String,
+    /// `ivs/v1/{account}/{channelId}/{year}/{month}/{day}/{hour}/{minute}/{recordingId}`.
+    pub key_prefix: String,
+    pub recording_session_id: String,
 }

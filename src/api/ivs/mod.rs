@@ -1,7 +1,10 @@
 //! Handlers of the `ivs` (low-latency streaming) operations, one module per resource, and
 //! what they share.
 
+pub mod ad_configuration;
 pub mod channel;
+pub mod recording_configuration;
+pub mod stream;
 pub mod stream_key;
 
 use crate::api::types::ivs::BatchError;
