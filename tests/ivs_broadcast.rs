@@ -298,38 +298,32 @@ async fn insert_ad_break_needs_an_ad_configuration_and_is_recorded() {
 }
 
 #[tokio::test]
-async fn a_second_broadcast_takes_over_the_stream() {
+async fn a_second_broadcast_takes_over_the_live_session() {
     let server = common::start().await;
     let ivs = server.ivs();
     let ch = channel(&server, |b| b).await;
     let first = go_live(&server, &ch.key).await;
-    let second = go_live(&server, &ch.key).await;
-    assert_ne!(first, second);
+    // AWS's own get-stream-session example shows the takeover inside the session that was
+    // live: same session, same stream id, viewers uninterrupted.
+    let second = control(&server, "start", json!({ "streamKey": ch.key, "viewerCount": 5 })).await;
+    assert_eq!(second.status, 200, "{:?}", second.json);
+    assert_eq!(second.json["streamId"], first.as_str());
 
     let stream = ivs.get_stream().channel_arn(&ch.arn).send().await.unwrap();
-    assert_eq!(stream.stream().unwrap().stream_id(), Some(second.as_str()));
+    assert_eq!(stream.stream().unwrap().stream_id(), Some(first.as_str()));
+    assert_eq!(stream.stream().unwrap().viewer_count(), 5);
     let listed = get(&server, "/_ivs-local/broadcasts").await;
     let broadcasts = listed.json["broadcasts"].as_array().unwrap();
     assert_eq!(broadcasts.len(), 1);
-    assert_eq!(broadcasts[0]["streamId"], second.as_str());
+    assert_eq!(broadcasts[0]["streamId"], first.as_str());
     assert_eq!(broadcasts[0]["account"], ACCOUNT);
 
     let sessions = ivs.list_stream_sessions().channel_arn(&ch.arn).send().await.unwrap();
-    let summaries = sessions.stream_sessions();
-    assert_eq!(summaries.len(), 2);
-    assert_eq!(summaries[0].stream_id(), Some(second.as_str()));
-    assert!(summaries[0].end_time().is_none());
-    assert!(summaries[1].end_time().is_some());
-
-    let new = ivs.get_stream_session().channel_arn(&ch.arn).send().await.unwrap();
+    assert_eq!(sessions.stream_sessions().len(), 1);
+    let session = ivs.get_stream_session().channel_arn(&ch.arn).send().await.unwrap();
     let names: Vec<_> =
-        event_names(new.stream_session().unwrap()).into_iter().map(|e| e.1).collect();
-    assert_eq!(names, ["Stream Takeover", "Session Created"]);
-    let old = ivs.get_stream_session().channel_arn(&ch.arn).stream_id(&first).send().await.unwrap();
-    let names: Vec<_> =
-        event_names(old.stream_session().unwrap()).into_iter().map(|e| e.1).collect();
-    // The viewers' stream never stopped, so the old session ends without a Stream End.
-    assert_eq!(names, ["Session Ended", "Stream Start", "Session Created"]);
+        event_names(session.stream_session().unwrap()).into_iter().map(|e| e.1).collect();
+    assert_eq!(names, ["Stream Takeover", "Stream Start", "Session Created"]);
 
     let err = ivs
         .get_stream_session()
@@ -342,6 +336,46 @@ async fn a_second_broadcast_takes_over_the_stream() {
         err.into_service_error(),
         GetStreamSessionError::ResourceNotFoundException(_)
     ));
+}
+
+#[tokio::test]
+async fn a_takeover_needs_a_higher_priority_and_the_same_media() {
+    let server = common::start().await;
+    let ivs = server.ivs();
+    let ch = channel(&server, |b| b).await;
+    let r = control(&server, "start", json!({ "streamKey": ch.key, "priority": 5 })).await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    let stream_id = r.json["streamId"].as_str().unwrap().to_string();
+
+    for priority in [json!(5), json!(null), json!(0)] {
+        let r =
+            control(&server, "start", json!({ "streamKey": ch.key, "priority": priority })).await;
+        assert_eq!(r.status, 409, "{priority}: {:?}", r.json);
+        assert!(r.message().contains("StreamTakeoverInvalidPriority"), "{}", r.message());
+    }
+    let r = control(
+        &server,
+        "start",
+        json!({ "streamKey": ch.key, "priority": 6, "video": {"videoWidth": 640, "videoHeight": 360} }),
+    )
+    .await;
+    assert_eq!(r.status, 409);
+    assert!(r.message().contains("StreamTakeoverMediaMismatch"), "{}", r.message());
+
+    let r = control(&server, "start", json!({ "streamKey": ch.key, "priority": 6 })).await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    assert_eq!(r.json["streamId"], stream_id.as_str());
+
+    let session = ivs.get_stream_session().channel_arn(&ch.arn).send().await.unwrap();
+    let events = session.stream_session().unwrap().truncated_events();
+    assert_eq!(events[0].name(), Some("Stream Takeover"));
+    assert_eq!(events[1].name(), Some("Stream Takeover Failure"));
+    assert_eq!(events[1].code(), Some("StreamTakeoverMediaMismatch"));
+    assert_eq!(events[2].code(), Some("StreamTakeoverInvalidPriority"));
+
+    ivs.stop_stream().channel_arn(&ch.arn).send().await.unwrap();
+    let sessions = ivs.list_stream_sessions().channel_arn(&ch.arn).send().await.unwrap();
+    assert!(sessions.stream_sessions()[0].has_error_event());
 }
 
 #[tokio::test]
