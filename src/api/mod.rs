@@ -195,10 +195,32 @@ fn handler(operation: Operation) -> Option<Invoke> {
             Ivs::BatchStartViewerSessionRevocation => {
                 write!(ivs::viewer_session::batch_start_viewer_session_revocation)
             }
+            Ivs::CreateRecordingConfiguration => {
+                write!(ivs::recording_configuration::create_recording_configuration)
+            }
+            Ivs::GetRecordingConfiguration => {
+                read!(ivs::recording_configuration::get_recording_configuration)
+            }
+            Ivs::ListRecordingConfigurations => {
+                read!(ivs::recording_configuration::list_recording_configurations)
+            }
+            Ivs::DeleteRecordingConfiguration => {
+                write!(ivs::recording_configuration::delete_recording_configuration)
+            }
+            Ivs::CreateAdConfiguration => write!(ivs::ad_configuration::create_ad_configuration),
+            Ivs::GetAdConfiguration => read!(ivs::ad_configuration::get_ad_configuration),
+            Ivs::ListAdConfigurations => read!(ivs::ad_configuration::list_ad_configurations),
+            Ivs::DeleteAdConfiguration => write!(ivs::ad_configuration::delete_ad_configuration),
+            Ivs::GetStream => read!(ivs::stream::get_stream),
+            Ivs::ListStreams => read!(ivs::stream::list_streams),
+            Ivs::GetStreamSession => read!(ivs::stream::get_stream_session),
+            Ivs::ListStreamSessions => read!(ivs::stream::list_stream_sessions),
+            Ivs::PutMetadata => read!(ivs::stream::put_metadata),
+            Ivs::StopStream => write!(ivs::stream::stop_stream),
+            Ivs::InsertAdBreak => write!(ivs::stream::insert_ad_break),
             Ivs::TagResource => write!(tags::ivs::tag_resource),
             Ivs::UntagResource => write!(tags::ivs::untag_resource),
             Ivs::ListTagsForResource => read!(tags::ivs::list_tags_for_resource),
-            _ => return None,
         },
         Operation::Realtime(op) => match op {
             Rt::TagResource => write!(tags::ivs_realtime::tag_resource),
