@@ -180,6 +180,30 @@ fn handler(operation: Operation) -> Option<Invoke> {
             Rt::CreateParticipantToken => {
                 write!(ivs_realtime::participant_token::create_participant_token)
             }
+            Rt::CreateStorageConfiguration => {
+                write!(ivs_realtime::storage_configuration::create_storage_configuration)
+            }
+            Rt::GetStorageConfiguration => {
+                read!(ivs_realtime::storage_configuration::get_storage_configuration)
+            }
+            Rt::ListStorageConfigurations => {
+                read!(ivs_realtime::storage_configuration::list_storage_configurations)
+            }
+            Rt::DeleteStorageConfiguration => {
+                write!(ivs_realtime::storage_configuration::delete_storage_configuration)
+            }
+            Rt::CreateEncoderConfiguration => {
+                write!(ivs_realtime::encoder_configuration::create_encoder_configuration)
+            }
+            Rt::GetEncoderConfiguration => {
+                read!(ivs_realtime::encoder_configuration::get_encoder_configuration)
+            }
+            Rt::ListEncoderConfigurations => {
+                read!(ivs_realtime::encoder_configuration::list_encoder_configurations)
+            }
+            Rt::DeleteEncoderConfiguration => {
+                write!(ivs_realtime::encoder_configuration::delete_encoder_configuration)
+            }
             Rt::TagResource => write!(tags::ivs_realtime::tag_resource),
             Rt::UntagResource => write!(tags::ivs_realtime::untag_resource),
             Rt::ListTagsForResource => read!(tags::ivs_realtime::list_tags_for_resource),
