@@ -204,6 +204,25 @@ fn handler(operation: Operation) -> Option<Invoke> {
             Rt::DeleteEncoderConfiguration => {
                 write!(ivs_realtime::encoder_configuration::delete_encoder_configuration)
             }
+            Rt::ImportPublicKey => write!(ivs_realtime::public_key::import_public_key),
+            Rt::GetPublicKey => read!(ivs_realtime::public_key::get_public_key),
+            Rt::ListPublicKeys => read!(ivs_realtime::public_key::list_public_keys),
+            Rt::DeletePublicKey => write!(ivs_realtime::public_key::delete_public_key),
+            Rt::CreateIngestConfiguration => {
+                write!(ivs_realtime::ingest_configuration::create_ingest_configuration)
+            }
+            Rt::GetIngestConfiguration => {
+                read!(ivs_realtime::ingest_configuration::get_ingest_configuration)
+            }
+            Rt::ListIngestConfigurations => {
+                read!(ivs_realtime::ingest_configuration::list_ingest_configurations)
+            }
+            Rt::UpdateIngestConfiguration => {
+                write!(ivs_realtime::ingest_configuration::update_ingest_configuration)
+            }
+            Rt::DeleteIngestConfiguration => {
+                write!(ivs_realtime::ingest_configuration::delete_ingest_configuration)
+            }
             Rt::TagResource => write!(tags::ivs_realtime::tag_resource),
             Rt::UntagResource => write!(tags::ivs_realtime::untag_resource),
             Rt::ListTagsForResource => read!(tags::ivs_realtime::list_tags_for_resource),

@@ -6,7 +6,9 @@
 //! call its hooks where a resource change affects what is connected.
 
 pub mod encoder_configuration;
+pub mod ingest_configuration;
 pub mod participant_token;
+pub mod public_key;
 pub mod stage;
 pub mod storage_configuration;
 
