@@ -81,7 +81,8 @@ async fn storage_configuration_lifecycle() {
 #[tokio::test]
 async fn storage_configuration_defaults_and_delete_answer_in_aws_form() {
     let server = common::start().await;
-    let raw = server.post("CreateStorageConfiguration", r#"{"s3": {"bucketName": "bucket"}}"#).await;
+    let raw =
+        server.post("CreateStorageConfiguration", r#"{"s3": {"bucketName": "bucket"}}"#).await;
     assert_eq!(raw.status, 200);
     let sc = &raw.json["storageConfiguration"];
     assert_eq!((sc["name"].as_str(), &sc["tags"]), (Some(""), &serde_json::json!({})));
