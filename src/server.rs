@@ -90,6 +90,10 @@ pub fn router(config: Config) -> Router {
             "/_ivs-local/broadcasts/stop",
             post(crate::sim::broadcast::stop_route).fallback(api::internal::wrong_method),
         )
+        .route(
+            "/_ivs-local/keys",
+            get(crate::sim::keys::keys).fallback(crate::sim::keys::wrong_method),
+        )
         .route("/_ivs-local/{*rest}", any(api::internal::unknown))
         .fallback(api::handle)
         .with_state(app)

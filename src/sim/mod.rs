@@ -10,6 +10,7 @@
 pub mod broadcast;
 pub mod events;
 pub mod playback;
+pub mod keys;
 pub mod stages;
 
 use axum::Json;
