@@ -9,6 +9,7 @@
 pub mod codec;
 pub mod internal;
 pub mod ivs;
+pub mod ivs_realtime;
 pub mod model;
 pub mod routing;
 pub mod tags;
@@ -171,6 +172,10 @@ fn handler(operation: Operation) -> Option<Invoke> {
             _ => return None,
         },
         Operation::Realtime(op) => match op {
+            Rt::StartComposition => write!(ivs_realtime::composition::start_composition),
+            Rt::GetComposition => read!(ivs_realtime::composition::get_composition),
+            Rt::ListCompositions => read!(ivs_realtime::composition::list_compositions),
+            Rt::StopComposition => write!(ivs_realtime::composition::stop_composition),
             Rt::TagResource => write!(tags::ivs_realtime::tag_resource),
             Rt::UntagResource => write!(tags::ivs_realtime::untag_resource),
             Rt::ListTagsForResource => read!(tags::ivs_realtime::list_tags_for_resource),
