@@ -176,6 +176,14 @@ fn handler(operation: Operation) -> Option<Invoke> {
             Rt::GetComposition => read!(ivs_realtime::composition::get_composition),
             Rt::ListCompositions => read!(ivs_realtime::composition::list_compositions),
             Rt::StopComposition => write!(ivs_realtime::composition::stop_composition),
+            Rt::CreateStage => write!(ivs_realtime::stage::create_stage),
+            Rt::GetStage => read!(ivs_realtime::stage::get_stage),
+            Rt::ListStages => read!(ivs_realtime::stage::list_stages),
+            Rt::UpdateStage => write!(ivs_realtime::stage::update_stage),
+            Rt::DeleteStage => write!(ivs_realtime::stage::delete_stage),
+            Rt::CreateParticipantToken => {
+                write!(ivs_realtime::participant_token::create_participant_token)
+            }
             Rt::TagResource => write!(tags::ivs_realtime::tag_resource),
             Rt::UntagResource => write!(tags::ivs_realtime::untag_resource),
             Rt::ListTagsForResource => read!(tags::ivs_realtime::list_tags_for_resource),
