@@ -70,6 +70,10 @@ pub fn router(config: Config) -> Router {
             post(api::internal::reset).fallback(api::internal::wrong_method),
         )
         .route("/_ivs-local/events", get(crate::sim::events::list))
+        .route(
+            "/_ivs-local/keys",
+            get(crate::sim::keys::keys).fallback(api::internal::wrong_method),
+        )
         .route("/_ivs-local/{*rest}", any(api::internal::unknown))
         .fallback(api::handle)
         .with_state(app)

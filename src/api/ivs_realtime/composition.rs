@@ -227,27 +227,6 @@ pub fn stop(st: &mut RegionState, composition_id: &str) {
     push_event(st, &record, "Session End", None, now);
 }
 
-/// Whether a running composition sends to S3 with the storage configuration `arn` (then
-/// DeleteStorageConfiguration answers 409).
-pub fn uses_storage_configuration(st: &RegionState, arn: &str) -> bool {
-    st.realtime.compositions.values().filter(|r| is_running(r)).any(|r| {
-        r.composition
-            .destinations
-            .iter()
-            .filter_map(|d| d.configuration.s3.as_ref())
-            .any(|s3| s3.storage_configuration_arn == arn)
-    })
-}
-
-/// Whether a running composition encodes with the encoder configuration `arn` (then
-/// DeleteEncoderConfiguration answers 409).
-pub fn uses_encoder_configuration(st: &RegionState, arn: &str) -> bool {
-    st.realtime.compositions.values().filter(|r| is_running(r)).any(|r| {
-        let mut used = encoder_configurations(r);
-        used.any(|e| e == arn)
-    })
-}
-
 /// Not yet STOPPED or FAILED.
 fn is_running(record: &Record) -> bool {
     !matches!(record.composition.state, CompositionState::Stopped | CompositionState::Failed)
