@@ -159,7 +159,7 @@ async fn start_composition_answers_starting_with_aws_defaults() {
 
     let s3_config = s3.configuration().unwrap().s3().unwrap();
     assert_eq!(s3_config.storage_configuration_arn(), s.storage);
-    assert_eq!(s3_config.encoder_configuration_arns(), [s.encoder.clone()]);
+    assert_eq!(s3_config.encoder_configuration_arns(), std::slice::from_ref(&s.encoder));
     let recording = s3_config.recording_configuration().unwrap();
     assert_eq!(recording.format(), Some(&RecordingConfigurationFormat::Hls));
     assert_eq!(recording.hls_configuration().unwrap().target_segment_duration_seconds(), Some(2));
@@ -220,30 +220,28 @@ async fn composition_is_active_from_the_next_read_and_stopped_after_stop() {
     assert_eq!(again.composition().unwrap().end_time(), c.end_time());
 }
 
-#[tokio::test]
-async fn channel_destination_is_live_while_the_composition_runs() {
-    let s = setup().await;
-    let rt = s.rt();
-    let ivs = s.server.ivs();
-    let arn = rt
+/// Starts a composition of the setup's stage to its channel.
+async fn start_to_channel(s: &Setup) -> String {
+    let out = s
+        .rt()
         .start_composition()
         .stage_arn(&s.stage)
         .destinations(channel_destination(&s.channel, Some(&s.encoder)))
         .send()
         .await
-        .unwrap()
-        .composition()
-        .unwrap()
-        .arn()
-        .to_string();
+        .unwrap();
+    out.composition().unwrap().arn().to_string()
+}
 
-    let stream = ivs.get_stream().channel_arn(&s.channel).send().await.unwrap();
-    assert_eq!(stream.stream().unwrap().channel_arn(), Some(s.channel.as_str()));
-
-    // A live channel cannot take a second composition.
+#[tokio::test]
+async fn live_channel_destination_cannot_take_a_second_composition_until_stopped() {
+    let s = setup().await;
+    let rt = s.rt();
+    let arn = start_to_channel(&s).await;
+    let other_stage = create_stage(&rt).await;
     let err = rt
         .start_composition()
-        .stage_arn(create_stage(&rt).await)
+        .stage_arn(&other_stage)
         .destinations(channel_destination(&s.channel, None))
         .send()
         .await
@@ -251,18 +249,28 @@ async fn channel_destination_is_live_while_the_composition_runs() {
     assert!(matches!(err.into_service_error(), StartCompositionError::ConflictException(_)));
 
     rt.stop_composition().arn(&arn).send().await.unwrap();
+    rt.start_composition()
+        .stage_arn(&other_stage)
+        .destinations(channel_destination(&s.channel, None))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn get_stream_shows_the_channel_destination_live_while_the_composition_runs() {
+    let s = setup().await;
+    let ivs = s.server.ivs();
+    let arn = start_to_channel(&s).await;
+    let stream = ivs.get_stream().channel_arn(&s.channel).send().await.unwrap();
+    assert_eq!(stream.stream().unwrap().channel_arn(), Some(s.channel.as_str()));
+
+    s.rt().stop_composition().arn(&arn).send().await.unwrap();
     let err = ivs.get_stream().channel_arn(&s.channel).send().await.unwrap_err();
     assert!(matches!(
         err.into_service_error(),
         aws_sdk_ivs::operation::get_stream::GetStreamError::ChannelNotBroadcasting(_)
     ));
-    // Offline again, the channel can be a destination again.
-    rt.start_composition()
-        .stage_arn(&s.stage)
-        .destinations(channel_destination(&s.channel, None))
-        .send()
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
@@ -563,7 +571,7 @@ async fn list_compositions_filters_by_stage_and_encoder_and_pages() {
         .send()
         .await
         .unwrap();
-    assert_eq!(arns(&both), [c.clone()]);
+    assert_eq!(arns(&both), std::slice::from_ref(&c));
 
     let summary = &by_stage.compositions()[0];
     assert_eq!(summary.stage_arn(), s.stage);
