@@ -120,6 +120,8 @@ const NEEDED: &[(&str, &str)] = &[
     ("DestinationConfiguration", "s3"),
     ("MediaTailorPlaybackConfiguration", "playbackConfigurationArn"),
     ("RenditionConfiguration", "renditions"),
+    // width x height may not exceed 1920 x 1080 pixels: with a small width, any height fits.
+    ("Video", "width"),
 ];
 
 /// A P-384 public key, for the inputs whose handlers parse one.
@@ -180,6 +182,10 @@ impl<'m> Cases<'m> {
         if matches!(self.op.name(), "ImportPlaybackKeyPair" | "ImportPublicKey") {
             base["publicKeyMaterial"] = json!(P384_PEM);
         }
+        // RTMP ingest (the first protocol) needs insecure ingest allowed.
+        if self.op.name() == "CreateIngestConfiguration" {
+            base["insecureIngest"] = json!(true);
+        }
         base
     }
 
@@ -215,6 +221,14 @@ impl<'m> Cases<'m> {
                 names.map(|m| (m.to_string(), self.valid(&members[m].shape))).collect()
             }
             Shape::String { enum_values: Some(values), .. } => json!(values[0]),
+            // An optional reference ("" or an ARN) is valid empty, and then names nothing
+            // that must exist.
+            Shape::String { pattern: Some(p), .. }
+                if arn_prefix(self.service, shape_name, Some(&p.source))
+                    .is_some_and(|(_, empty)| empty) =>
+            {
+                json!("")
+            }
             Shape::String { min, max, .. } => {
                 let lo = min.unwrap_or(0).max(1) as usize;
                 let hi = max.map_or(lo + 200, |m| m as usize);
@@ -373,8 +387,11 @@ impl<'m> Cases<'m> {
                     self.reject(steps, Some(json!(v)), c);
                 }
                 if let Some(pattern) = pattern {
-                    let valid = self.valid(shape_name);
-                    let bad = format!("!{}", &valid.as_str().unwrap()[1..]);
+                    // A valid non-empty value with its first character made invalid.
+                    let hi = max.map_or(200, |m| m as usize);
+                    let valid = (1..=hi).find_map(|n| self.string_of_len(shape_name, n));
+                    let valid = valid.unwrap_or_else(|| panic!("no valid value for {shape_name}"));
+                    let bad = format!("!{}", &valid[1..]);
                     if full_match(Some(&pattern.source), &bad) {
                         self.skip(steps, format!("pattern: {bad:?} still matches"));
                     } else {
@@ -467,6 +484,17 @@ impl<'m> Cases<'m> {
             // Any text of that length passes validation, but only a real key passes the
             // handler, which then answers a (business) 400 naming what is wrong with it.
             return self.skip(steps, format!("length {n} ({which}): the handler parses the key"));
+        }
+        let pattern = match self.model.shape(shape) {
+            Shape::String { pattern, .. } => pattern.as_ref().map(|p| p.source.as_str()),
+            _ => None,
+        };
+        let models_not_found =
+            self.op.def().errors.iter().any(|e| e.shape == "ResourceNotFoundException");
+        if n > 0 && arn_prefix(self.service, shape, pattern).is_some() && !models_not_found {
+            // An ARN of this length names no resource, and an operation that models no
+            // ResourceNotFoundException refuses a missing reference with a (business) 400.
+            return self.skip(steps, format!("length {n} ({which}): names no resource"));
         }
         match self.string_of_len(shape, n) {
             Some(v) => self.accept(steps, json!(v), format!("length {n} ({which})")),

@@ -9,8 +9,8 @@
 
 pub mod broadcast;
 pub mod events;
-pub mod playback;
 pub mod keys;
+pub mod playback;
 pub mod stages;
 
 use axum::Json;
