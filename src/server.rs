@@ -70,6 +70,30 @@ pub fn router(config: Config) -> Router {
             post(api::internal::reset).fallback(api::internal::wrong_method),
         )
         .route("/_ivs-local/events", get(crate::sim::events::list))
+        .route(
+            "/_ivs-local/playback/authorize",
+            post(crate::sim::playback::authorize).fallback(api::internal::wrong_method),
+        )
+        .route(
+            "/_ivs-local/broadcasts",
+            get(crate::sim::broadcast::list_route).fallback(api::internal::wrong_method),
+        )
+        .route(
+            "/_ivs-local/broadcasts/start",
+            post(crate::sim::broadcast::start_route).fallback(api::internal::wrong_method),
+        )
+        .route(
+            "/_ivs-local/broadcasts/update",
+            post(crate::sim::broadcast::update_route).fallback(api::internal::wrong_method),
+        )
+        .route(
+            "/_ivs-local/broadcasts/stop",
+            post(crate::sim::broadcast::stop_route).fallback(api::internal::wrong_method),
+        )
+        .route(
+            "/_ivs-local/keys",
+            get(crate::sim::keys::keys).fallback(crate::sim::keys::wrong_method),
+        )
         .route("/_ivs-local/{*rest}", any(api::internal::unknown))
         .fallback(api::handle)
         .with_state(app)

@@ -134,7 +134,6 @@ async fn hashicorp_aws_provider_manages_recordings_key_pairs_and_a_module_of_the
     let (pem, fingerprint) = p384_public_key(7);
     let (other_pem, other_fingerprint) = p384_public_key(8);
     tf.write_file("modules/ivs/main.tf", IVS_MODULE);
-    tf.run_ok(&["init"]).await;
 
     // 1. The module: the create waits for the recording configuration to be ACTIVE.
     tf.write_file("first.pem", &pem);
@@ -156,6 +155,7 @@ async fn hashicorp_aws_provider_manages_recordings_key_pairs_and_a_module_of_the
         )
     };
     tf.write_main(&root("show", "first.pem"));
+    tf.run_ok(&["init"]).await; // after the module block exists, so it is installed
     tf.apply().await;
     let out = tf.output("module").await;
     assert_eq!(text(&out, "fingerprint"), fingerprint, "the provider's own computation");
@@ -281,6 +281,11 @@ resource "aws_ivs_recording_configuration" "this" {
     target_interval_seconds = 30
   }
   tags = local.tags
+  # Every change replaces a recording configuration, and AWS refuses to delete one a channel
+  # still uses (409): the replacement must exist, and the channel move to it, first.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 resource "aws_ivs_channel" "this" {
   name                        = var.name

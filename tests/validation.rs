@@ -25,7 +25,7 @@ const MAP_KEY: &str = "k";
 
 /// One step from an input object to a member: a structure member, a list item, a map key or a
 /// map value.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Step {
     Member(String),
     Item,
@@ -112,6 +112,26 @@ fn arn_prefix(service: Service, shape: &str, pattern: Option<&str>) -> Option<(S
     Some((prefix, c.get(1).is_some()))
 }
 
+/// Optional members (shape, member) without which a handler refuses the request with a
+/// business ValidationException, hiding what this test checks: AWS documents that a recording
+/// needs its S3 destination, an ad configuration its MediaTailor ARNs, and CUSTOM renditions a
+/// list of renditions.
+const NEEDED: &[(&str, &str)] = &[
+    ("DestinationConfiguration", "s3"),
+    ("MediaTailorPlaybackConfiguration", "playbackConfigurationArn"),
+    ("RenditionConfiguration", "renditions"),
+    // width x height may not exceed 1920 x 1080 pixels: with a small width, any height fits.
+    ("Video", "width"),
+];
+
+/// A P-384 public key, for the inputs whose handlers parse one.
+const P384_PEM: &str = "-----BEGIN PUBLIC KEY-----
+MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEkoK3G135hg7KULqTzD2uxb6OcNXFeB0M
+2ZzXPn/8BqQe1tDCZZKAx4EwZ2KJbCWw+5zCSMRcaW5kyD5UsV0iPnKlAlKXa4ii
+sV7y3DVuXN+VYtdNj2L964jjfC/tUlBt
+-----END PUBLIC KEY-----
+";
+
 const PEM_BEGIN: &str = "-----BEGIN PUBLIC KEY-----\n";
 const PEM_END: &str = "\n-----END PUBLIC KEY-----";
 
@@ -157,6 +177,15 @@ impl<'m> Cases<'m> {
         if self.op.name() == "CreateChannel" {
             base["type"] = json!("ADVANCED_HD");
         }
+        // The import handlers parse the key: give them a real P-384 public key (the worked
+        // example of reference 6.4). Importing it again is a 409 or a 402, not a 400.
+        if matches!(self.op.name(), "ImportPlaybackKeyPair" | "ImportPublicKey") {
+            base["publicKeyMaterial"] = json!(P384_PEM);
+        }
+        // RTMP ingest (the first protocol) needs insecure ingest allowed.
+        if self.op.name() == "CreateIngestConfiguration" {
+            base["insecureIngest"] = json!(true);
+        }
         base
     }
 
@@ -182,13 +211,24 @@ impl<'m> Cases<'m> {
         full_match(pattern, &s).then_some(s)
     }
 
-    /// A valid value of a shape, as small as the shape allows.
+    /// A valid value of a shape, as small as the shape allows: its required members, and the
+    /// optional ones that the handlers' business rules need ([`NEEDED`]).
     fn valid(&self, shape_name: &str) -> Value {
         match self.model.shape(shape_name) {
             Shape::Structure { members, required } => {
-                required.iter().map(|m| (m.clone(), self.valid(&members[m].shape))).collect()
+                let needed = NEEDED.iter().filter(|(s, _)| *s == shape_name).map(|(_, m)| m);
+                let names = required.iter().map(String::as_str).chain(needed.copied());
+                names.map(|m| (m.to_string(), self.valid(&members[m].shape))).collect()
             }
             Shape::String { enum_values: Some(values), .. } => json!(values[0]),
+            // An optional reference ("" or an ARN) is valid empty, and then names nothing
+            // that must exist.
+            Shape::String { pattern: Some(p), .. }
+                if arn_prefix(self.service, shape_name, Some(&p.source))
+                    .is_some_and(|(_, empty)| empty) =>
+            {
+                json!("")
+            }
             Shape::String { min, max, .. } => {
                 let lo = min.unwrap_or(0).max(1) as usize;
                 let hi = max.map_or(lo + 200, |m| m as usize);
@@ -347,8 +387,11 @@ impl<'m> Cases<'m> {
                     self.reject(steps, Some(json!(v)), c);
                 }
                 if let Some(pattern) = pattern {
-                    let valid = self.valid(shape_name);
-                    let bad = format!("!{}", &valid.as_str().unwrap()[1..]);
+                    // A valid non-empty value with its first character made invalid.
+                    let hi = max.map_or(200, |m| m as usize);
+                    let valid = (1..=hi).find_map(|n| self.string_of_len(shape_name, n));
+                    let valid = valid.unwrap_or_else(|| panic!("no valid value for {shape_name}"));
+                    let bad = format!("!{}", &valid[1..]);
                     if full_match(Some(&pattern.source), &bad) {
                         self.skip(steps, format!("pattern: {bad:?} still matches"));
                     } else {
@@ -437,6 +480,22 @@ impl<'m> Cases<'m> {
 
     /// A string of exactly `n` characters at a length bound, which must be accepted.
     fn string_bound(&mut self, shape: &str, steps: &[Step], n: usize, which: &str) {
+        if steps.last() == Some(&Step::Member("publicKeyMaterial".into())) {
+            // Any text of that length passes validation, but only a real key passes the
+            // handler, which then answers a (business) 400 naming what is wrong with it.
+            return self.skip(steps, format!("length {n} ({which}): the handler parses the key"));
+        }
+        let pattern = match self.model.shape(shape) {
+            Shape::String { pattern, .. } => pattern.as_ref().map(|p| p.source.as_str()),
+            _ => None,
+        };
+        let models_not_found =
+            self.op.def().errors.iter().any(|e| e.shape == "ResourceNotFoundException");
+        if n > 0 && arn_prefix(self.service, shape, pattern).is_some() && !models_not_found {
+            // An ARN of this length names no resource, and an operation that models no
+            // ResourceNotFoundException refuses a missing reference with a (business) 400.
+            return self.skip(steps, format!("length {n} ({which}): names no resource"));
+        }
         match self.string_of_len(shape, n) {
             Some(v) => self.accept(steps, json!(v), format!("length {n} ({which})")),
             None => self.skip(steps, format!("length {n} ({which}): no value fits {shape}")),

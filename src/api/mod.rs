@@ -9,6 +9,7 @@
 pub mod codec;
 pub mod internal;
 pub mod ivs;
+pub mod ivs_realtime;
 pub mod model;
 pub mod routing;
 pub mod tags;
@@ -200,12 +201,118 @@ fn handler(operation: Operation) -> Option<Invoke> {
             Ivs::BatchGetStreamKey => read!(ivs::stream_key::batch_get_stream_key),
             Ivs::ListStreamKeys => read!(ivs::stream_key::list_stream_keys),
             Ivs::DeleteStreamKey => write!(ivs::stream_key::delete_stream_key),
+            Ivs::ImportPlaybackKeyPair => {
+                write!(ivs::playback_key_pair::import_playback_key_pair)
+            }
+            Ivs::GetPlaybackKeyPair => read!(ivs::playback_key_pair::get_playback_key_pair),
+            Ivs::ListPlaybackKeyPairs => read!(ivs::playback_key_pair::list_playback_key_pairs),
+            Ivs::DeletePlaybackKeyPair => {
+                write!(ivs::playback_key_pair::delete_playback_key_pair)
+            }
+            Ivs::CreatePlaybackRestrictionPolicy => {
+                write!(ivs::playback_restriction_policy::create_playback_restriction_policy)
+            }
+            Ivs::GetPlaybackRestrictionPolicy => {
+                read!(ivs::playback_restriction_policy::get_playback_restriction_policy)
+            }
+            Ivs::ListPlaybackRestrictionPolicies => {
+                read!(ivs::playback_restriction_policy::list_playback_restriction_policies)
+            }
+            Ivs::UpdatePlaybackRestrictionPolicy => {
+                write!(ivs::playback_restriction_policy::update_playback_restriction_policy)
+            }
+            Ivs::DeletePlaybackRestrictionPolicy => {
+                write!(ivs::playback_restriction_policy::delete_playback_restriction_policy)
+            }
+            Ivs::StartViewerSessionRevocation => {
+                write!(ivs::viewer_session::start_viewer_session_revocation)
+            }
+            Ivs::BatchStartViewerSessionRevocation => {
+                write!(ivs::viewer_session::batch_start_viewer_session_revocation)
+            }
+            Ivs::CreateRecordingConfiguration => {
+                write!(ivs::recording_configuration::create_recording_configuration)
+            }
+            Ivs::GetRecordingConfiguration => {
+                read!(ivs::recording_configuration::get_recording_configuration)
+            }
+            Ivs::ListRecordingConfigurations => {
+                read!(ivs::recording_configuration::list_recording_configurations)
+            }
+            Ivs::DeleteRecordingConfiguration => {
+                write!(ivs::recording_configuration::delete_recording_configuration)
+            }
+            Ivs::CreateAdConfiguration => write!(ivs::ad_configuration::create_ad_configuration),
+            Ivs::GetAdConfiguration => read!(ivs::ad_configuration::get_ad_configuration),
+            Ivs::ListAdConfigurations => read!(ivs::ad_configuration::list_ad_configurations),
+            Ivs::DeleteAdConfiguration => write!(ivs::ad_configuration::delete_ad_configuration),
+            Ivs::GetStream => read!(ivs::stream::get_stream),
+            Ivs::ListStreams => read!(ivs::stream::list_streams),
+            Ivs::GetStreamSession => read!(ivs::stream::get_stream_session),
+            Ivs::ListStreamSessions => read!(ivs::stream::list_stream_sessions),
+            Ivs::PutMetadata => read!(ivs::stream::put_metadata),
+            Ivs::StopStream => write!(ivs::stream::stop_stream),
+            Ivs::InsertAdBreak => write!(ivs::stream::insert_ad_break),
             Ivs::TagResource => write!(tags::ivs::tag_resource),
             Ivs::UntagResource => write!(tags::ivs::untag_resource),
             Ivs::ListTagsForResource => read!(tags::ivs::list_tags_for_resource),
-            _ => return None,
         },
         Operation::Realtime(op) => match op {
+            Rt::StartComposition => write!(ivs_realtime::composition::start_composition),
+            Rt::GetComposition => read!(ivs_realtime::composition::get_composition),
+            Rt::ListCompositions => read!(ivs_realtime::composition::list_compositions),
+            Rt::StopComposition => write!(ivs_realtime::composition::stop_composition),
+            Rt::CreateStage => write!(ivs_realtime::stage::create_stage),
+            Rt::GetStage => read!(ivs_realtime::stage::get_stage),
+            Rt::ListStages => read!(ivs_realtime::stage::list_stages),
+            Rt::UpdateStage => write!(ivs_realtime::stage::update_stage),
+            Rt::DeleteStage => write!(ivs_realtime::stage::delete_stage),
+            Rt::CreateParticipantToken => {
+                write!(ivs_realtime::participant_token::create_participant_token)
+            }
+            Rt::CreateStorageConfiguration => {
+                write!(ivs_realtime::storage_configuration::create_storage_configuration)
+            }
+            Rt::GetStorageConfiguration => {
+                read!(ivs_realtime::storage_configuration::get_storage_configuration)
+            }
+            Rt::ListStorageConfigurations => {
+                read!(ivs_realtime::storage_configuration::list_storage_configurations)
+            }
+            Rt::DeleteStorageConfiguration => {
+                write!(ivs_realtime::storage_configuration::delete_storage_configuration)
+            }
+            Rt::CreateEncoderConfiguration => {
+                write!(ivs_realtime::encoder_configuration::create_encoder_configuration)
+            }
+            Rt::GetEncoderConfiguration => {
+                read!(ivs_realtime::encoder_configuration::get_encoder_configuration)
+            }
+            Rt::ListEncoderConfigurations => {
+                read!(ivs_realtime::encoder_configuration::list_encoder_configurations)
+            }
+            Rt::DeleteEncoderConfiguration => {
+                write!(ivs_realtime::encoder_configuration::delete_encoder_configuration)
+            }
+            Rt::ImportPublicKey => write!(ivs_realtime::public_key::import_public_key),
+            Rt::GetPublicKey => read!(ivs_realtime::public_key::get_public_key),
+            Rt::ListPublicKeys => read!(ivs_realtime::public_key::list_public_keys),
+            Rt::DeletePublicKey => write!(ivs_realtime::public_key::delete_public_key),
+            Rt::CreateIngestConfiguration => {
+                write!(ivs_realtime::ingest_configuration::create_ingest_configuration)
+            }
+            Rt::GetIngestConfiguration => {
+                read!(ivs_realtime::ingest_configuration::get_ingest_configuration)
+            }
+            Rt::ListIngestConfigurations => {
+                read!(ivs_realtime::ingest_configuration::list_ingest_configurations)
+            }
+            Rt::UpdateIngestConfiguration => {
+                write!(ivs_realtime::ingest_configuration::update_ingest_configuration)
+            }
+            Rt::DeleteIngestConfiguration => {
+                write!(ivs_realtime::ingest_configuration::delete_ingest_configuration)
+            }
             Rt::TagResource => write!(tags::ivs_realtime::tag_resource),
             Rt::UntagResource => write!(tags::ivs_realtime::untag_resource),
             Rt::ListTagsForResource => read!(tags::ivs_realtime::list_tags_for_resource),

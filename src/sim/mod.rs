@@ -9,6 +9,8 @@
 
 pub mod broadcast;
 pub mod events;
+pub mod keys;
+pub mod playback;
 pub mod stages;
 
 use axum::Json;

@@ -32,6 +32,10 @@ pub struct IvsState {
     /// Viewer-session revocations, by channel ARN then viewer id: the highest revoked
     /// `aws:viewer-session-version` (a token at or below it is refused).
     pub revocations: BTreeMap<String, BTreeMap<String, i64>>,
+    /// `aws:single-use-uuid`s of viewer tokens already played, with the token's `exp` (unix
+    /// seconds), so a used token is refused and an expired entry can be forgotten (owned by
+    /// `sim::playback`).
+    pub used_single_use_uuids: BTreeMap<String, i64>,
 }
 
 impl IvsState {
@@ -144,6 +148,8 @@ pub struct LiveStream {
     /// `HEALTHY`, `STARVING` or `UNKNOWN`.
     pub health: crate::api::types::ivs::StreamHealth,
     pub viewer_count: i64,
+    /// The takeover priority the broadcaster connected with, if any.
+    pub priority: Option<i64>,
 }
 
 /// One stream session of a channel: from a broadcaster connecting to it going away.
@@ -160,4 +166,15 @@ pub struct StreamSession {
     pub ingest_configurations: Option<crate::api::types::ivs::IngestConfigurations>,
     /// The session's events, oldest first (GetStreamSession answers the newest 500 first).
     pub events: Vec<crate::api::types::ivs::StreamEvent>,
+    /// Where the session is recorded, when the channel had a recording configuration.
+    pub recording: Option<SessionRecording>,
+}
+
+/// The S3 location AWS writes a recorded session to (owned by `sim::broadcast`).
+#[derive(Debug, Clone)]
+pub struct SessionRecording {
+    pub bucket_name: String,
+    /// `ivs/v1/{account}/{channelId}/{year}/{month}/{day}/{hour}/{minute}/{recordingId}`.
+    pub key_prefix: String,
+    pub recording_session_id: String,
 }

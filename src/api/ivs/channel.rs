@@ -4,9 +4,10 @@
 //! A channel is created with one stream key; derived fields (ingest endpoint, playback URL,
 //! SRT endpoint) are computed from the scope's endpoint prefix in [`to_api`].
 //!
-//! LIMITATIONS: no channel is ever live yet, so the "live channels cannot be updated or
-//! deleted" conflicts never fire. The channel quota (5,000 per region, adjustable in AWS) is not
-//! enforced.
+//! A live channel (one `sim::broadcast` made live) cannot be updated or deleted: 409
+//! ConflictException, as the operations' documentation says.
+//!
+//! LIMITATIONS: the channel quota (5,000 per region, adjustable in AWS) is not enforced.
 
 use super::stream_key;
 use crate::api::types::ivs::{
@@ -163,6 +164,7 @@ pub fn update_channel(
     input: UpdateChannelRequest,
 ) -> Result<UpdateChannelResponse, ApiError> {
     let current = find(st, &input.arn)?;
+    refuse_if_live(st, current, "updated")?;
     // Everything is checked before anything changes, so a refused update leaves no trace.
     let recording_configuration_arn =
         reference(st, input.recording_configuration_arn, ResourceType::RecordingConfiguration)?
@@ -215,10 +217,23 @@ pub fn delete_channel(
     st: &mut RegionState,
     input: DeleteChannelRequest,
 ) -> Result<(), ApiError> {
-    let id = find(st, &input.arn)?.id.clone();
+    let current = find(st, &input.arn)?;
+    refuse_if_live(st, current, "deleted")?;
+    let id = current.id.clone();
     let channel = st.ivs.channels.remove(&id).expect("found above under the same lock");
     for key in &channel.stream_keys {
         st.ivs.stream_keys.remove(key);
+    }
+    Ok(())
+}
+
+/// "Live channels cannot be updated" / deleted (UpdateChannel and DeleteChannel docs).
+fn refuse_if_live(st: &RegionState, channel: &Record, what: &str) -> Result<(), ApiError> {
+    if st.ivs.is_live(&channel.id) {
+        return Err(ApiError::conflict(format!(
+            "Channel {} is live and cannot be {what}; stop the stream first.",
+            channel.arn
+        )));
     }
     Ok(())
 }

@@ -1,8 +1,14 @@
 //! Handlers of the `ivs` (low-latency streaming) operations, one module per resource, and
 //! what they share.
 
+pub mod ad_configuration;
 pub mod channel;
+pub mod playback_key_pair;
+pub mod playback_restriction_policy;
+pub mod recording_configuration;
+pub mod stream;
 pub mod stream_key;
+pub mod viewer_session;
 
 use crate::api::types::ivs::BatchError;
 use crate::error::ApiError;
