@@ -86,6 +86,19 @@ impl TestServer {
         aws_sdk_ivsrealtime::Client::from_conf(config)
     }
 
+    /// A Cloud Control client signing as [`ACCOUNT`] in [`REGION`].
+    pub fn cloudcontrol(&self) -> aws_sdk_cloudcontrol::Client {
+        use aws_sdk_cloudcontrol::config;
+        let config = aws_sdk_cloudcontrol::Config::builder()
+            .behavior_version(config::BehaviorVersion::latest())
+            .endpoint_url(&self.url)
+            .region(config::Region::new(REGION))
+            .credentials_provider(config::Credentials::new(ACCOUNT, "secret", None, None, "test"))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        aws_sdk_cloudcontrol::Client::from_conf(config)
+    }
+
     /// A POST of a raw JSON body to `/{operation}`, unsigned (so in the default account and
     /// region). Returns status, `x-amzn-ErrorType` and the body parsed as JSON (or `null`).
     pub async fn post(&self, operation: &str, body: &str) -> RawResponse {
