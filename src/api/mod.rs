@@ -9,6 +9,7 @@
 pub mod codec;
 pub mod internal;
 pub mod ivs;
+pub mod ivs_realtime;
 pub mod model;
 pub mod routing;
 pub mod tags;
@@ -194,6 +195,14 @@ fn handler(operation: Operation) -> Option<Invoke> {
             _ => return None,
         },
         Operation::Realtime(op) => match op {
+            Rt::CreateStage => write!(ivs_realtime::stage::create_stage),
+            Rt::GetStage => read!(ivs_realtime::stage::get_stage),
+            Rt::ListStages => read!(ivs_realtime::stage::list_stages),
+            Rt::UpdateStage => write!(ivs_realtime::stage::update_stage),
+            Rt::DeleteStage => write!(ivs_realtime::stage::delete_stage),
+            Rt::CreateParticipantToken => {
+                write!(ivs_realtime::participant_token::create_participant_token)
+            }
             Rt::TagResource => write!(tags::ivs_realtime::tag_resource),
             Rt::UntagResource => write!(tags::ivs_realtime::untag_resource),
             Rt::ListTagsForResource => read!(tags::ivs_realtime::list_tags_for_resource),
