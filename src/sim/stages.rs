@@ -72,6 +72,7 @@ pub fn on_stage_deleted(st: &mut RegionState, stage_id: &str) {
             // encoder was publishing to the deleted stage.
             if let Some(ingest) = st.realtime.ingest_configurations.get_mut(&ingest_id) {
                 ingest.stage_arn.clear();
+                ingest.state = IngestConfigurationState::Inactive;
             }
         }
         leave(st, stage_id, &participant_id);

@@ -5,5 +5,8 @@
 //! media servers (sessions, participants, compositions) belongs to `sim::stages`; handlers
 //! call its hooks where a resource change affects what is connected.
 
+pub mod participant;
 pub mod participant_token;
+pub mod replication;
+pub mod session;
 pub mod stage;
