@@ -98,6 +98,10 @@ pub fn router(config: Config) -> Router {
             "/_ivs-local/stages/leave",
             post(crate::sim::stages::leave_route).fallback(api::internal::wrong_method),
         )
+        .route(
+            "/_ivs-local/keys",
+            get(crate::sim::keys::keys).fallback(api::internal::wrong_method),
+        )
         .route("/_ivs-local/{*rest}", any(api::internal::unknown))
         .fallback(api::handle)
         .with_state(app)

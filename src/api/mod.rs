@@ -222,6 +222,49 @@ fn handler(operation: Operation) -> Option<Invoke> {
             Rt::ListParticipantReplicas => {
                 read!(ivs_realtime::replication::list_participant_replicas)
             }
+            Rt::CreateStorageConfiguration => {
+                write!(ivs_realtime::storage_configuration::create_storage_configuration)
+            }
+            Rt::GetStorageConfiguration => {
+                read!(ivs_realtime::storage_configuration::get_storage_configuration)
+            }
+            Rt::ListStorageConfigurations => {
+                read!(ivs_realtime::storage_configuration::list_storage_configurations)
+            }
+            Rt::DeleteStorageConfiguration => {
+                write!(ivs_realtime::storage_configuration::delete_storage_configuration)
+            }
+            Rt::CreateEncoderConfiguration => {
+                write!(ivs_realtime::encoder_configuration::create_encoder_configuration)
+            }
+            Rt::GetEncoderConfiguration => {
+                read!(ivs_realtime::encoder_configuration::get_encoder_configuration)
+            }
+            Rt::ListEncoderConfigurations => {
+                read!(ivs_realtime::encoder_configuration::list_encoder_configurations)
+            }
+            Rt::DeleteEncoderConfiguration => {
+                write!(ivs_realtime::encoder_configuration::delete_encoder_configuration)
+            }
+            Rt::ImportPublicKey => write!(ivs_realtime::public_key::import_public_key),
+            Rt::GetPublicKey => read!(ivs_realtime::public_key::get_public_key),
+            Rt::ListPublicKeys => read!(ivs_realtime::public_key::list_public_keys),
+            Rt::DeletePublicKey => write!(ivs_realtime::public_key::delete_public_key),
+            Rt::CreateIngestConfiguration => {
+                write!(ivs_realtime::ingest_configuration::create_ingest_configuration)
+            }
+            Rt::GetIngestConfiguration => {
+                read!(ivs_realtime::ingest_configuration::get_ingest_configuration)
+            }
+            Rt::ListIngestConfigurations => {
+                read!(ivs_realtime::ingest_configuration::list_ingest_configurations)
+            }
+            Rt::UpdateIngestConfiguration => {
+                write!(ivs_realtime::ingest_configuration::update_ingest_configuration)
+            }
+            Rt::DeleteIngestConfiguration => {
+                write!(ivs_realtime::ingest_configuration::delete_ingest_configuration)
+            }
             Rt::TagResource => write!(tags::ivs_realtime::tag_resource),
             Rt::UntagResource => write!(tags::ivs_realtime::untag_resource),
             Rt::ListTagsForResource => read!(tags::ivs_realtime::list_tags_for_resource),

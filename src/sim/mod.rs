@@ -9,6 +9,7 @@
 
 pub mod broadcast;
 pub mod events;
+pub mod keys;
 pub mod stages;
 
 use axum::Json;

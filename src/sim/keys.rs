@@ -1,0 +1,16 @@
+//! `GET /_ivs-local/keys`: the public half of the key that signs the participant tokens
+//! ivs-local issues, as a JWK set with the PEM beside it.
+//!
+//! AWS publishes no key for its `KMS` tokens; this route exists so that an application or a
+//! test can check that a token really came from ivs-local. It never exposes the private key.
+
+use crate::server::App;
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub async fn keys(State(app): State<Arc<App>>) -> Json<Value> {
+    let key = app.store.token_key();
+    Json(json!({"keys": [key.public_jwk()], "publicKeyPem": key.public_key_pem()}))
+}
