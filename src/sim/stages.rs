@@ -741,7 +741,12 @@ fn record(
     error: Option<EventErrorCode>,
 ) {
     let Some(session) = active_session(st, stage_id) else { return };
-    let is_replica = |id: &str| session.connections.get(id).is_some_and(|c| c.replica_of.is_some());
+    let is_replica = |id: &str| {
+        session
+            .participants
+            .get(id)
+            .is_some_and(|p| p.replication_type == Some(ReplicationType::Replica))
+    };
     // For a subscribe event `replica` describes the remote participant (API doc of Event).
     let replica = match remote {
         Some(remote) => is_replica(remote),
