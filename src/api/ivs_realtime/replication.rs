@@ -26,6 +26,9 @@ pub fn start_participant_replication(
 ) -> Result<StartParticipantReplicationResponse, ApiError> {
     let (source_id, destination_id) =
         stage_ids(st, &input.source_stage_arn, &input.destination_stage_arn)?;
+    if source_id == destination_id {
+        return Err(ApiError::validation("The source and destination stages must differ."));
+    }
     let pid = &input.participant_id;
     let connection = stages::active_session(st, &source_id)
         .and_then(|s| s.connections.get(pid))
@@ -100,15 +103,12 @@ pub fn list_participant_replicas(
     Ok(ListParticipantReplicasResponse { replicas, next_token })
 }
 
-/// The ids of the source and destination stages, which must exist and differ.
+/// The ids of the source and destination stages, which must exist.
 fn stage_ids(
     st: &RegionState,
     source: &str,
     destination: &str,
 ) -> Result<(String, String), ApiError> {
-    if source == destination {
-        return Err(ApiError::validation("The source and destination stages must differ."));
-    }
     let id = |arn: &str| {
         session::stage(st, arn)
             .map(|s| s.id.clone())
