@@ -711,10 +711,8 @@ fn mark_replica_stopped(
     replica.replication_state = ReplicationState::Stopped;
     let destination_session_id = replica.destination_session_id.clone();
     let any_active = replicas.iter().any(|r| r.replication_state == ReplicationState::Active);
-    if let Some(p) = session.participants.get_mut(participant_id) {
-        if !any_active {
-            p.replication_state = Some(ReplicationState::Stopped);
-        }
+    if let Some(p) = session.participants.get_mut(participant_id).filter(|_| !any_active) {
+        p.replication_state = Some(ReplicationState::Stopped);
     }
     record_replication(
         st,
