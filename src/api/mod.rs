@@ -195,6 +195,10 @@ fn handler(operation: Operation) -> Option<Invoke> {
             _ => return None,
         },
         Operation::Realtime(op) => match op {
+            Rt::StartComposition => write!(ivs_realtime::composition::start_composition),
+            Rt::GetComposition => read!(ivs_realtime::composition::get_composition),
+            Rt::ListCompositions => read!(ivs_realtime::composition::list_compositions),
+            Rt::StopComposition => write!(ivs_realtime::composition::stop_composition),
             Rt::CreateStage => write!(ivs_realtime::stage::create_stage),
             Rt::GetStage => read!(ivs_realtime::stage::get_stage),
             Rt::ListStages => read!(ivs_realtime::stage::list_stages),

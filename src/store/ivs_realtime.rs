@@ -152,4 +152,7 @@ pub struct CompositionRecord {
     pub composition: Composition,
     pub idempotency_token: Option<String>,
     pub tags: Tags,
+    /// The stream the composition made live on its channel destination, if it has one: on
+    /// stopping, only that stream ends (an encoder may have taken the channel over since).
+    pub channel_stream_id: Option<String>,
 }

@@ -5,6 +5,7 @@
 //! media servers (sessions, participants, compositions) belongs to `sim::stages`; handlers
 //! call its hooks where a resource change affects what is connected.
 
+pub mod composition;
 pub mod encoder_configuration;
 pub mod ingest_configuration;
 pub mod participant;
