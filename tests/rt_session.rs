@@ -344,6 +344,43 @@ async fn deleting_a_stage_disconnects_everyone_and_ends_the_session() {
     assert_eq!(left.status, 404);
 }
 
+#[tokio::test]
+async fn deleting_a_stage_stops_its_compositions() {
+    use aws_sdk_ivsrealtime::types::{
+        CompositionState, DestinationConfiguration, DestinationState, S3DestinationConfiguration,
+        S3StorageConfiguration,
+    };
+    let server = common::start().await;
+    let rt = server.realtime();
+    let stage_arn = create_stage(&server, "mixed").await;
+    let storage = rt
+        .create_storage_configuration()
+        .s3(S3StorageConfiguration::builder().bucket_name("mixes").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let encoder = rt.create_encoder_configuration().send().await.unwrap();
+    let s3 = S3DestinationConfiguration::builder()
+        .storage_configuration_arn(storage.storage_configuration().unwrap().arn())
+        .encoder_configuration_arns(encoder.encoder_configuration().unwrap().arn())
+        .build()
+        .unwrap();
+    let started = rt
+        .start_composition()
+        .stage_arn(&stage_arn)
+        .destinations(DestinationConfiguration::builder().s3(s3).build())
+        .send()
+        .await
+        .unwrap();
+    let composition_arn = started.composition().unwrap().arn().to_string();
+    rt.delete_stage().arn(&stage_arn).send().await.unwrap();
+    let got = rt.get_composition().arn(&composition_arn).send().await.unwrap();
+    let c = got.composition().unwrap();
+    assert_eq!(c.state(), &CompositionState::Stopped);
+    assert!(c.end_time().is_some());
+    assert!(c.destinations().iter().all(|d| d.state() == &DestinationState::Stopped));
+}
+
 /// The claims of a token for `stage_arn`, as a customer or AWS writes them.
 fn claims(stage_arn: &str, jti: &str, exp: i64, capabilities: Value) -> Value {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();

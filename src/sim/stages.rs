@@ -17,9 +17,9 @@
 
 use crate::api::types::Timestamp;
 use crate::api::types::ivs_realtime::{
-    CompositionState, DestinationState, Event, EventErrorCode, EventName, IngestConfigurationState,
-    IngestProtocol, Participant, ParticipantProtocol, ParticipantRecordingState,
-    ParticipantReplica, ReplicationState, ReplicationType,
+    Event, EventErrorCode, EventName, IngestConfigurationState, IngestProtocol, Participant,
+    ParticipantProtocol, ParticipantRecordingState, ParticipantReplica, ReplicationState,
+    ReplicationType,
 };
 use crate::server::App;
 use crate::sim::{ControlError, parse_body};
@@ -77,31 +77,17 @@ pub fn on_stage_deleted(st: &mut RegionState, stage_id: &str) {
         }
         leave(st, stage_id, &participant_id);
     }
-    let now = Timestamp::now();
-    let mut channels = Vec::new();
-    for record in st.realtime.compositions.values_mut() {
-        let c = &mut record.composition;
-        if c.stage_arn != stage_arn
-            || matches!(c.state, CompositionState::Stopped | CompositionState::Failed)
-        {
-            continue;
-        }
-        c.state = CompositionState::Stopped;
-        c.end_time = Some(now);
-        for d in &mut c.destinations {
-            if !matches!(d.state, DestinationState::Stopped | DestinationState::Failed) {
-                d.state = DestinationState::Stopped;
-                d.end_time = Some(now);
-            }
-            if let Some(channel) = &d.configuration.channel {
-                channels.push(channel.channel_arn.clone());
-            }
-        }
-    }
-    for channel_arn in channels {
-        if let Some(channel_id) = st.find_id(&channel_arn, ResourceType::Channel) {
-            let _ = crate::sim::broadcast::go_offline(st, &channel_id);
-        }
+    // Compositions stop as StopComposition stops them (their channel goes offline, their
+    // events are logged): one rule, owned by the composition module.
+    let compositions: Vec<String> = st
+        .realtime
+        .compositions
+        .iter()
+        .filter(|(_, c)| c.composition.stage_arn == stage_arn)
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in compositions {
+        crate::api::ivs_realtime::composition::stop(st, &id);
     }
 }
 
