@@ -7,8 +7,9 @@ mod common;
 
 use aws_sdk_ivsrealtime::operation::update_stage::UpdateStageError;
 use aws_sdk_ivsrealtime::types::{
-    AutoParticipantRecordingConfiguration, IngestConfigurationState, IngestProtocol,
-    ParticipantProtocol, ParticipantRecordingState, ParticipantState, S3StorageConfiguration,
+    AutoParticipantRecordingConfiguration, EventErrorCode, EventName, IngestConfigurationState,
+    IngestProtocol, ParticipantProtocol, ParticipantRecordingState, ParticipantState,
+    S3StorageConfiguration,
 };
 use common::{RawResponse, TestServer};
 use serde_json::{Value, json};
@@ -133,6 +134,24 @@ async fn an_encoder_publishes_into_the_attached_stage_and_is_recorded() {
     // A second encoder with the same key is refused.
     let again = broadcast(&server, "start", json!({"streamKey": s.stream_key})).await;
     assert_eq!(again.status, 409, "{:?}", again.json);
+    let events = rt
+        .list_participant_events()
+        .stage_arn(&s.stage_arn)
+        .session_id(&session_id)
+        .participant_id(&s.participant_id)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> =
+        events.events().iter().map(|e| (e.name().cloned(), e.error_code().cloned())).collect();
+    assert_eq!(
+        names,
+        [
+            (Some(EventName::Joined), None),
+            (Some(EventName::PublishStarted), None),
+            (Some(EventName::JoinError), Some(EventErrorCode::ReuseOfStreamKey)),
+        ]
+    );
 
     // The encoder hangs up: INACTIVE, the participant has left and the session is over.
     let stopped = broadcast(&server, "stop", json!({"streamKey": s.stream_key})).await;

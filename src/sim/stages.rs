@@ -130,22 +130,38 @@ pub fn ingest_connect(
     };
     // The stream key works on the configuration's own protocol; plain RTMP also works on an
     // RTMPS configuration that allows insecure ingest (the field documentation of
-    // insecureIngest), never the other way round.
-    if protocol != ingest.ingest_protocol
+    // insecureIngest), never the other way round. AWS reports the refusals as participant
+    // errors INVALID_PROTOCOL and REUSE_OF_STREAM_KEY (API reference, Event.errorCode); they
+    // are recorded as JOIN_ERRORs when the attached stage has a session to hold them.
+    let refusal = if protocol != ingest.ingest_protocol
         && !(protocol == IngestProtocol::Rtmp && ingest.insecure_ingest)
     {
-        return Err(ControlError::forbidden(format!(
-            "Ingest configuration {} takes {}, not {}.",
-            ingest.arn,
-            ingest.ingest_protocol.as_str(),
-            protocol.as_str()
-        )));
-    }
-    if ingest.state == IngestConfigurationState::Active {
-        return Err(ControlError::conflict(format!(
-            "An encoder is already publishing with the stream key of {}.",
-            ingest.arn
-        )));
+        Some((
+            EventErrorCode::InvalidProtocol,
+            ControlError::forbidden(format!(
+                "Ingest configuration {} takes {}, not {}.",
+                ingest.arn,
+                ingest.ingest_protocol.as_str(),
+                protocol.as_str()
+            )),
+        ))
+    } else if ingest.state == IngestConfigurationState::Active {
+        Some((
+            EventErrorCode::ReuseOfStreamKey,
+            ControlError::conflict(format!(
+                "An encoder is already publishing with the stream key of {}.",
+                ingest.arn
+            )),
+        ))
+    } else {
+        None
+    };
+    if let Some((code, error)) = refusal {
+        let (pid, user_id) = (ingest.participant_id.clone(), ingest.user_id.clone());
+        if let Some(stage_id) = st.find_id(&ingest.stage_arn, ResourceType::Stage) {
+            join_error(st, &stage_id, &pid, &user_id, Some(code));
+        }
+        return Err(error);
     }
     if ingest.stage_arn.is_empty() {
         return Err(ControlError::conflict(format!(
@@ -240,15 +256,6 @@ fn active_session_mut<'a>(st: &'a mut RegionState, stage_id: &str) -> Option<&'a
     let stage = st.realtime.stages.get_mut(stage_id)?;
     let id = stage.active_session_id.clone()?;
     stage.sessions.iter_mut().rev().find(|s| s.session_id == id)
-}
-
-/// The session of a stage with id `session_id`.
-pub fn session<'a>(
-    st: &'a RegionState,
-    stage_id: &str,
-    session_id: &str,
-) -> Option<&'a StageSession> {
-    st.realtime.stages.get(stage_id)?.sessions.iter().find(|s| s.session_id == session_id)
 }
 
 fn ingest_of(st: &RegionState, stage_id: &str, participant_id: &str) -> Option<String> {
@@ -928,8 +935,18 @@ fn join_with_token(app: &App, body: &[u8]) -> Result<Value, ControlError> {
         })?;
     let scope = app.store.scope(&stage_arn.account, &stage_arn.region);
     let mut st = scope.write();
+    // Token problems (signature, expiry) send no participant event: AWS's monitoring guide
+    // says token signature errors are not reported as events, only to the client.
     verify_signature(&st, &jwt)?;
-    let exp = jwt.claim("exp").and_then(Value::as_i64).ok_or_else(|| {
+    let topic = jwt.claim("topic").and_then(Value::as_str);
+    if topic.is_some_and(|t| t != stage_arn.id) {
+        return Err(ControlError::forbidden(format!(
+            "The token's topic claim '{}' is not the id of the stage its resource claim names.",
+            topic.unwrap_or_default()
+        )));
+    }
+    let exp = jwt.claim("exp").and_then(|e| e.as_i64().or(e.as_f64().map(|f| f as i64)));
+    let exp = exp.ok_or_else(|| {
         ControlError::forbidden("The token has no exp claim (seconds since the epoch).")
     })?;
     if exp <= Timestamp::now().secs() {

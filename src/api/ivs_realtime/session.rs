@@ -3,8 +3,9 @@
 //! Sessions are made by participants joining (`sim::stages`); these handlers only read them.
 //! A session lasts from the first participant joining until the last one leaves.
 //!
-//! LIMITATIONS: neither operation models ResourceNotFoundException for ListStageSessions, so
-//! an unknown stage lists no sessions rather than failing.
+//! LIMITATIONS: ListStageSessions models no ResourceNotFoundException, so an unknown stage
+//! lists no sessions rather than failing. AWS does not document the order of the list; it is
+//! newest first here, as the console shows sessions [uncertain].
 
 use crate::api::types::ivs_realtime::{
     GetStageSessionRequest, GetStageSessionResponse, ListStageSessionsRequest,
