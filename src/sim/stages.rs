@@ -323,7 +323,10 @@ pub fn join(
         });
         push_session_event(st, &stage_arn, &session_id, "Session Created");
     }
-    let recording = recording_target(st, stage_id);
+    let recording = recording_target(st, stage_id)
+        .filter(|_| joiner.replica_of.is_none() || records_replicas(st, stage_id));
+    let source_stage_arn =
+        joiner.replica_of.as_ref().map(|(id, _)| st.arn(ResourceType::Stage, id).to_string());
     let session = active_session_mut(st, stage_id).expect("started above");
     let session_id = session.session_id.clone();
     let participant = session.participants.entry(pid.clone()).or_insert_with(|| Participant {
@@ -337,26 +340,31 @@ pub fn join(
     participant.user_id = Some(joiner.user_id.clone());
     participant.attributes = Some(joiner.attributes.clone());
     participant.protocol = Some(joiner.protocol);
-    if let Some((bucket, _)) = &recording {
-        participant.recording_s3_bucket_name = Some(bucket.clone());
-        participant.recording_s3_prefix = Some(format!("{stage_id}/{session_id}/{pid}"));
-        if participant.recording_state.is_none() {
+    // Recording starts when the participant publishes (set_publishing); until then a
+    // recorded participant is STOPPED, one of a stage that does not record DISABLED.
+    match &recording {
+        Some((bucket, _)) => {
+            participant.recording_s3_bucket_name = Some(bucket.clone());
+            participant.recording_s3_prefix = Some(format!("{stage_id}/{session_id}/{pid}"));
             participant.recording_state = Some(ParticipantRecordingState::Stopped);
         }
-    } else if participant.recording_state.is_none() {
-        participant.recording_state = Some(ParticipantRecordingState::Disabled);
+        None => participant.recording_state = Some(ParticipantRecordingState::Disabled),
     }
     match &joiner.replica_of {
-        Some((source_stage_id, source_session_id)) => {
+        Some((_, source_session_id)) => {
             participant.replication_type = Some(ReplicationType::Replica);
             participant.replication_state = Some(ReplicationState::Active);
-            participant.source_stage_arn = Some(st_arn(&stage_arn, source_stage_id));
+            participant.source_stage_arn = source_stage_arn;
             participant.source_session_id = Some(source_session_id.clone());
         }
+        // A participant keeps SOURCE once it has been replicated in this session; one that was
+        // a replica here and comes back on its own token is an ordinary participant.
+        None if participant.replication_type == Some(ReplicationType::Source) => {}
         None => {
-            if participant.replication_type.is_none() {
-                participant.replication_type = Some(ReplicationType::None);
-            }
+            participant.replication_type = Some(ReplicationType::None);
+            participant.replication_state = None;
+            participant.source_stage_arn = None;
+            participant.source_session_id = None;
         }
     }
     session.connections.insert(
@@ -386,14 +394,6 @@ pub fn join(
         set_subscribing(st, stage_id, &pid, true)?;
     }
     Ok(session_id)
-}
-
-/// The ARN of another stage of the scope an ARN `like` belongs to.
-fn st_arn(like: &str, stage_id: &str) -> String {
-    match Arn::parse(like) {
-        Ok(a) => Arn::new(&a.region, &a.account, ResourceType::Stage, stage_id).to_string(),
-        Err(_) => String::new(),
-    }
 }
 
 /// The bucket and storage-configuration ARN participants of the stage are recorded to, when
@@ -454,16 +454,17 @@ pub fn set_publishing(
             "The token of participant {participant_id} does not allow it to publish."
         )));
     }
-    let is_replica = conn.replica_of.is_some();
-    let recorded =
-        recording_target(st, stage_id).is_some() && (!is_replica || records_replicas(st, stage_id));
     let session = active_session_mut(st, stage_id).expect("connected");
     session.connections.get_mut(participant_id).expect("connected").publishing = publish;
     let p = session.participants.get_mut(participant_id).expect("connected");
+    // `published` says whether the participant ever published in the session (API reference
+    // of Participant), so it stays true after publishing stops.
     if publish {
         p.published = Some(true);
     }
-    if recorded {
+    // Recorded participants (recording state not DISABLED since they joined) record while
+    // they publish.
+    if p.recording_state != Some(ParticipantRecordingState::Disabled) {
         p.recording_state = Some(if publish {
             ParticipantRecordingState::Active
         } else {
