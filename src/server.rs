@@ -100,7 +100,7 @@ pub fn router(config: Config) -> Router {
         )
         .route(
             "/_ivs-local/keys",
-            get(crate::sim::keys::keys).fallback(api::internal::wrong_method),
+            get(crate::sim::keys::keys).fallback(crate::sim::keys::wrong_method),
         )
         .route("/_ivs-local/{*rest}", any(api::internal::unknown))
         .fallback(api::handle)

@@ -352,3 +352,18 @@ async fn delete_ingest_configuration_removes_it() {
         DeleteIngestConfigurationError::ResourceNotFoundException(_)
     ));
 }
+
+#[tokio::test]
+async fn a_21st_encoder_configuration_exceeds_the_quota_with_402() {
+    let server = common::start().await;
+    let rt = server.realtime();
+    for _ in 0..20 {
+        rt.create_encoder_configuration().send().await.unwrap();
+    }
+    let err = rt.create_encoder_configuration().send().await.unwrap_err();
+    assert_eq!(err.raw_response().unwrap().status().as_u16(), 402);
+    assert!(matches!(
+        err.into_service_error(),
+        CreateEncoderConfigurationError::ServiceQuotaExceededException(_)
+    ));
+}

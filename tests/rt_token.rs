@@ -234,4 +234,6 @@ async fn keys_route_answers_only_get() {
     let r =
         server.send(reqwest::Client::new().post(format!("{}/_ivs-local/keys", server.url))).await;
     assert_eq!(r.status, 405);
+    assert_eq!(r.error_type.as_deref(), Some("MethodNotAllowedException"));
+    assert!(r.message().contains("GET /_ivs-local/keys"), "{}", r.message());
 }

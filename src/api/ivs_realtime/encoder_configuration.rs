@@ -6,7 +6,9 @@
 //! spans both (at most 1920x1080 pixels, in either orientation) and the even-number rule are
 //! business rules checked here. A running composition using it keeps it from being deleted.
 //!
-//! LIMITATIONS: the quota (20 per region, adjustable) is not enforced.
+//! At most [`QUOTA`] may exist in an account and region (402), AWS's default quota.
+//!
+//! LIMITATIONS: the quota cannot be raised, as it can in AWS.
 
 use crate::api::types::ivs_realtime::{
     CreateEncoderConfigurationRequest, CreateEncoderConfigurationResponse,
@@ -22,6 +24,9 @@ use crate::store::{RegionState, page};
 
 /// ListEncoderConfigurations' page size when the caller gives none (model doc: 100).
 const DEFAULT_MAX_RESULTS: i32 = 100;
+/// Encoder configurations per account and region: AWS's default, adjustable there (the
+/// real-time service quotas page).
+pub const QUOTA: usize = 20;
 /// The largest frame, in pixels: 1920x1080 or 1080x1920 (model doc of `width`/`height`).
 const MAX_PIXELS: i64 = 2_073_600;
 
@@ -38,6 +43,11 @@ pub fn create_encoder_configuration(
         bitrate: Some(requested.bitrate.unwrap_or(2_500_000)),
     };
     check_video(&video)?;
+    if st.realtime.encoder_configurations.len() >= QUOTA {
+        return Err(ApiError::quota_exceeded(format!(
+            "The account already has {QUOTA} encoder configurations in this region, the maximum."
+        )));
+    }
     let id = st.ids.resource_id();
     let record = Record {
         id: id.clone(),
