@@ -110,3 +110,52 @@ async fn stream_key_answers_have_every_member_aws_shows() {
     assert_eq!(tags.status, 200);
     assert_parity("list-tags-for-resource", tags.json);
 }
+
+#[tokio::test]
+async fn recording_configuration_and_stream_answers_have_every_member_aws_shows() {
+    let server = common::start().await;
+    let destination = json!({"s3": {"bucketName": "demo-recording-bucket"}});
+    let created = call(
+        &server,
+        "CreateRecordingConfiguration",
+        // The settings of AWS's sample, so that every optional member it shows is set.
+        json!({
+            "name": "test-recording-config",
+            "destinationConfiguration": destination,
+            "thumbnailConfiguration": {"recordingMode": "INTERVAL", "targetIntervalSeconds": 1,
+                "resolution": "LOWEST_RESOLUTION", "storage": ["LATEST"]},
+            "recordingReconnectWindowSeconds": 60,
+            "renditionConfiguration": {"renditionSelection": "CUSTOM", "renditions": ["HD"]},
+            "tags": {"key1": "value1"}
+        }),
+    )
+    .await;
+    assert_parity("create-recording-configuration", created.clone());
+    let rc = created["recordingConfiguration"]["arn"].clone();
+    let got = call(&server, "GetRecordingConfiguration", json!({"arn": rc})).await;
+    assert_parity("get-recording-configuration", got);
+    let listed = call(&server, "ListRecordingConfigurations", json!({})).await;
+    assert_parity("list-recording-configurations", listed);
+
+    let channel = call(
+        &server,
+        "CreateChannel",
+        json!({"name": "mychannel", "recordingConfigurationArn": rc}),
+    )
+    .await;
+    let arn = channel["channel"]["arn"].clone();
+    let key = channel["streamKey"]["value"].as_str().unwrap().to_string();
+    let start = |body: Value| {
+        reqwest::Client::new()
+            .post(format!("{}/_ivs-local/broadcasts/start", server.url))
+            .body(body.to_string())
+    };
+    assert_eq!(server.send(start(json!({"streamKey": key, "priority": 5}))).await.status, 200);
+    // A refused takeover puts an event with a `code` first, as in AWS's sample.
+    assert_eq!(server.send(start(json!({"streamKey": key, "priority": 1}))).await.status, 409);
+
+    assert_parity("get-stream", call(&server, "GetStream", json!({"channelArn": arn})).await);
+    assert_parity("list-streams", call(&server, "ListStreams", json!({})).await);
+    let session = call(&server, "GetStreamSession", json!({"channelArn": arn})).await;
+    assert_parity("get-stream-session", session);
+}

@@ -53,10 +53,12 @@ pub struct Broadcast {
     /// One entry per video track; the defaults of a common 1080p30 encoder when empty.
     pub video: Vec<VideoConfiguration>,
     pub audio: Vec<AudioConfiguration>,
+    /// The takeover priority the encoder connects with (AWS's `priority` ingest parameter).
+    pub priority: Option<i64>,
 }
 
-/// Makes the channel with id `channel_id` live, taking over a stream already live on it, and
-/// answers the new stream's id.
+/// Makes the channel with id `channel_id` live, or takes over the stream already live on it,
+/// and answers the stream's id.
 pub fn go_live(
     st: &mut RegionState,
     channel_id: &str,
@@ -104,13 +106,10 @@ pub fn start(
         .and_then(|r| r.destination_configuration.s3.as_ref())
         .map(|s3| s3.bucket_name.clone());
 
-    let now = Timestamp::now();
-    let takeover = st.ivs.live.contains_key(channel_id);
-    if takeover {
-        // The new connection wins (AWS's stream takeover): the old session ends, the channel
-        // stays live, and viewers move to the new stream.
-        end_session(st, channel_id, now, true);
+    if st.ivs.live.contains_key(channel_id) {
+        return take_over(st, channel_id, broadcast);
     }
+    let now = Timestamp::now();
     let stream_id = format!("st-{}", st.ids.alphanumeric(23));
     let recording = match bucket {
         Some(bucket_name) => {
@@ -144,25 +143,83 @@ pub fn start(
         start_time: now,
         health: broadcast.health.unwrap_or(StreamHealth::Healthy),
         viewer_count: broadcast.viewer_count.unwrap_or(0),
+        priority: broadcast.priority,
     };
     st.ivs.live.insert(channel_id.to_string(), live);
     st.ivs.channels.get_mut(channel_id).expect("checked above").sessions.push(session);
 
     record_stream_event(st, channel_id, "Session Created", now);
-    record_stream_event(
-        st,
-        channel_id,
-        if takeover { "Stream Takeover" } else { "Stream Start" },
-        now,
-    );
+    record_stream_event(st, channel_id, "Stream Start", now);
     record_recording_event(st, channel_id, "Recording Start", now);
+    Ok(stream_id)
+}
+
+/// A second encoder connecting to a live channel with its key. AWS's own GetStreamSession
+/// example (aws CLI `get-stream-session`) lists `Stream Takeover` and `Stream Takeover Failure`
+/// among the events of the session that was already live, after its `Session Created` and
+/// `Stream Start`: the session and its stream id go on, fed by the new encoder, and viewers
+/// see no break. As on AWS, a takeover needs a higher priority than the stream it replaces
+/// (when either states one; 1 to 2,147,483,647) and the same media, or it fails with AWS's
+/// codes, leaving the current stream live.
+fn take_over(
+    st: &mut RegionState,
+    channel_id: &str,
+    broadcast: Broadcast,
+) -> Result<String, ControlError> {
+    let now = Timestamp::now();
+    let live = &st.ivs.live[channel_id];
+    let channel = &st.ivs.channels[channel_id];
+    let session = channel.sessions.last().expect("a live channel has a session");
+    let priority_ok = match (live.priority, broadcast.priority) {
+        (_, Some(new)) if !(1..=i64::from(i32::MAX)).contains(&new) => false,
+        (Some(current), Some(new)) => new > current,
+        (Some(_), None) => false,
+        (None, _) => true,
+    };
+    let ingest = session.ingest_configurations.as_ref();
+    let media_ok = (broadcast.video.is_empty()
+        || ingest.is_some_and(|i| i.video_configurations == broadcast.video))
+        && (broadcast.audio.is_empty()
+            || ingest.is_some_and(|i| i.audio_configurations == broadcast.audio));
+    let failure = match (priority_ok, media_ok) {
+        (false, _) => Some("StreamTakeoverInvalidPriority"),
+        (true, false) => Some("StreamTakeoverMediaMismatch"),
+        (true, true) => None,
+    };
+    if let Some(code) = failure {
+        let message = format!(
+            "Stream takeover of channel {} refused ({code}): a takeover needs a priority higher \
+             than the live stream's and the same media.",
+            channel.arn
+        );
+        record(
+            st,
+            channel_id,
+            STREAM_STATE_CHANGE,
+            "Stream Takeover Failure",
+            now,
+            Some(code),
+            |d| d,
+        );
+        return Err(ControlError::conflict(message));
+    }
+    let live = st.ivs.live.get_mut(channel_id).expect("checked above");
+    live.priority = broadcast.priority;
+    if let Some(health) = broadcast.health {
+        live.health = health;
+    }
+    if let Some(viewer_count) = broadcast.viewer_count {
+        live.viewer_count = viewer_count.max(0);
+    }
+    let stream_id = live.stream_id.clone();
+    record_stream_event(st, channel_id, "Stream Takeover", now);
     Ok(stream_id)
 }
 
 /// Ends the stream live on the channel with id `channel_id`, if any.
 pub fn go_offline(st: &mut RegionState, channel_id: &str) -> Result<(), ControlError> {
     if st.ivs.live.contains_key(channel_id) {
-        end_session(st, channel_id, Timestamp::now(), false);
+        end_session(st, channel_id, Timestamp::now());
         st.ivs.live.remove(channel_id);
     }
     Ok(())
@@ -189,9 +246,9 @@ pub fn update(
     let after = live.health;
     let now = Timestamp::now();
     if before != StreamHealth::Starving && after == StreamHealth::Starving {
-        record(st, channel_id, STREAM_HEALTH_CHANGE, "Starvation Start", now, |d| d);
+        record(st, channel_id, STREAM_HEALTH_CHANGE, "Starvation Start", now, None, |d| d);
     } else if before == StreamHealth::Starving && after != StreamHealth::Starving {
-        record(st, channel_id, STREAM_HEALTH_CHANGE, "Starvation End", now, |d| d);
+        record(st, channel_id, STREAM_HEALTH_CHANGE, "Starvation End", now, None, |d| d);
     }
     Ok(())
 }
@@ -203,24 +260,21 @@ pub fn ad_break(st: &mut RegionState, channel_id: &str, ad_break_id: &str, durat
         d["duration_seconds"] = json!(duration_seconds);
         d
     };
-    record(st, channel_id, AD_BREAK, "Ad Break Inserted", Timestamp::now(), detail);
+    record(st, channel_id, AD_BREAK, "Ad Break Inserted", Timestamp::now(), None, detail);
 }
 
-/// Closes the channel's current session. A takeover ends the session but not the stream
-/// viewers see, so it sends no Stream End.
-fn end_session(st: &mut RegionState, channel_id: &str, now: Timestamp, takeover: bool) {
+/// Closes the channel's current session.
+fn end_session(st: &mut RegionState, channel_id: &str, now: Timestamp) {
     if let Some(session) = st.ivs.channels.get_mut(channel_id).and_then(|c| c.sessions.last_mut()) {
         session.end_time = Some(now);
     }
     record_stream_event(st, channel_id, "Session Ended", now);
-    if !takeover {
-        record_stream_event(st, channel_id, "Stream End", now);
-    }
+    record_stream_event(st, channel_id, "Stream End", now);
     record_recording_event(st, channel_id, "Recording End", now);
 }
 
 fn record_stream_event(st: &mut RegionState, channel_id: &str, name: &str, time: Timestamp) {
-    record(st, channel_id, STREAM_STATE_CHANGE, name, time, |d| d);
+    record(st, channel_id, STREAM_STATE_CHANGE, name, time, None, |d| d);
 }
 
 /// A recording event with the S3 location AWS documents (`recording_s3_bucket_name`,
@@ -246,7 +300,7 @@ fn record_recording_event(st: &mut RegionState, channel_id: &str, status: &str, 
         d["recording_session_stream_ids"] = json!([stream_id]);
         d
     };
-    record(st, channel_id, RECORDING_STATE_CHANGE, status, time, detail);
+    record(st, channel_id, RECORDING_STATE_CHANGE, status, time, None, detail);
 }
 
 /// Appends an event to the channel's current session and to the scope's EventBridge log.
@@ -257,6 +311,7 @@ fn record(
     detail_type: &str,
     name: &str,
     time: Timestamp,
+    code: Option<&str>,
     detail: impl FnOnce(Value) -> Value,
 ) {
     let Some(channel) = st.ivs.channels.get_mut(channel_id) else { return };
@@ -265,7 +320,7 @@ fn record(
         name: Some(name.to_string()),
         r#type: Some(detail_type.to_string()),
         event_time: Some(time),
-        code: None,
+        code: code.map(str::to_string),
     });
     let mut base = json!({ "channel_name": channel.name, "stream_id": session.stream_id });
     // Recording events carry the name as `recording_status` instead.
@@ -357,6 +412,7 @@ struct StartRequest {
     viewer_count: Option<i64>,
     video: Option<OneOrMany<VideoConfiguration>>,
     audio: Option<OneOrMany<AudioConfiguration>>,
+    priority: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -419,6 +475,7 @@ fn describe(st: &RegionState, channel_arn: &str, live: &LiveStream) -> Value {
         "startTime": live.start_time,
         "health": live.health,
         "viewerCount": live.viewer_count,
+        "priority": live.priority,
     })
 }
 
@@ -437,6 +494,7 @@ fn start_broadcast(app: &App, body: &[u8]) -> Result<Value, ControlError> {
         viewer_count: request.viewer_count,
         video: request.video.map(OneOrMany::into_vec).unwrap_or_default(),
         audio: request.audio.map(OneOrMany::into_vec).unwrap_or_default(),
+        priority: request.priority,
     };
     let stream_id = start(&mut st, &channel_id, Source::Encoder { protocol }, broadcast)?;
     let channel_arn = st.ivs.channels[&channel_id].arn.clone();

@@ -144,6 +144,8 @@ pub struct LiveStream {
     /// `HEALTHY`, `STARVING` or `UNKNOWN`.
     pub health: crate::api::types::ivs::StreamHealth,
     pub viewer_count: i64,
+    /// The takeover priority the broadcaster connected with, if any.
+    pub priority: Option<i64>,
 }
 
 /// One stream session of a channel: from a broadcaster connecting to it going away.
