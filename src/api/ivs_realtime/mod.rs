@@ -95,6 +95,7 @@ mod tests {
             },
             idempotency_token: None,
             tags: Default::default(),
+            channel_stream_id: None,
         };
         st.realtime.compositions.insert(id, record);
     }
