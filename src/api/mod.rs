@@ -7,6 +7,7 @@
 //! rendered in `error.rs`. Operations without a handler answer 501 after validation.
 
 pub mod codec;
+pub mod imported_key;
 pub mod internal;
 pub mod ivs;
 pub mod ivs_realtime;
