@@ -167,7 +167,16 @@ async fn data_plane_rows(report: &mut Report, binary: &Path) {
         })
     };
     let policy = |i: usize| serde_json::json!({ "name": format!("policy-{i}") });
-    let kinds: [(&str, &str, &str, &str, &str, &dyn Fn(usize) -> Value); 2] = [
+    // (noun, create path, ARN in its answer, list path, get path, create body)
+    type Kind<'a> = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'a dyn Fn(usize) -> Value,
+    );
+    let kinds: [Kind<'_>; 2] = [
         (
             "recording configurations",
             "/CreateRecordingConfiguration",

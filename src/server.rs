@@ -91,6 +91,18 @@ pub fn router(config: Config) -> Router {
             post(crate::sim::broadcast::stop_route).fallback(api::internal::wrong_method),
         )
         .route(
+            "/_ivs-local/stages/join",
+            post(crate::sim::stages::join_route).fallback(api::internal::wrong_method),
+        )
+        .route(
+            "/_ivs-local/stages/update",
+            post(crate::sim::stages::update_route).fallback(api::internal::wrong_method),
+        )
+        .route(
+            "/_ivs-local/stages/leave",
+            post(crate::sim::stages::leave_route).fallback(api::internal::wrong_method),
+        )
+        .route(
             "/_ivs-local/keys",
             get(crate::sim::keys::keys).fallback(crate::sim::keys::wrong_method),
         )

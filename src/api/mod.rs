@@ -7,6 +7,7 @@
 //! rendered in `error.rs`. Operations without a handler answer 501 after validation.
 
 pub mod codec;
+pub mod imported_key;
 pub mod internal;
 pub mod ivs;
 pub mod ivs_realtime;
@@ -270,6 +271,25 @@ fn handler(operation: Operation) -> Option<Invoke> {
             Rt::CreateParticipantToken => {
                 write!(ivs_realtime::participant_token::create_participant_token)
             }
+            Rt::ListStageSessions => read!(ivs_realtime::session::list_stage_sessions),
+            Rt::GetStageSession => read!(ivs_realtime::session::get_stage_session),
+            Rt::ListParticipants => read!(ivs_realtime::participant::list_participants),
+            Rt::GetParticipant => read!(ivs_realtime::participant::get_participant),
+            Rt::ListParticipantEvents => {
+                read!(ivs_realtime::participant::list_participant_events)
+            }
+            Rt::DisconnectParticipant => {
+                write!(ivs_realtime::participant::disconnect_participant)
+            }
+            Rt::StartParticipantReplication => {
+                write!(ivs_realtime::replication::start_participant_replication)
+            }
+            Rt::StopParticipantReplication => {
+                write!(ivs_realtime::replication::stop_participant_replication)
+            }
+            Rt::ListParticipantReplicas => {
+                read!(ivs_realtime::replication::list_participant_replicas)
+            }
             Rt::CreateStorageConfiguration => {
                 write!(ivs_realtime::storage_configuration::create_storage_configuration)
             }
@@ -316,7 +336,6 @@ fn handler(operation: Operation) -> Option<Invoke> {
             Rt::TagResource => write!(tags::ivs_realtime::tag_resource),
             Rt::UntagResource => write!(tags::ivs_realtime::untag_resource),
             Rt::ListTagsForResource => read!(tags::ivs_realtime::list_tags_for_resource),
-            _ => return None,
         },
     };
     Some(invoke)

@@ -70,6 +70,26 @@ pub struct StageSession {
     /// The participant events of the session, oldest first, as ListParticipantEvents reports
     /// them (`crate::api::types::ivs_realtime::Event`), keyed by participant id.
     pub events: BTreeMap<String, Vec<crate::api::types::ivs_realtime::Event>>,
+    /// What the media server knows of each participant connected now, by participant id
+    /// (owned by `sim::stages`).
+    pub connections: BTreeMap<String, Connection>,
+    /// Replications of this session's participants to other stages, oldest first, by
+    /// participant id (owned by `sim::stages`).
+    pub replicas: BTreeMap<String, Vec<crate::api::types::ivs_realtime::ParticipantReplica>>,
+}
+
+/// A participant's live connection to a stage session: what its token or ingest configuration
+/// allows and what it is doing now (the API's `Participant` only says what it ever did).
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
+    pub allow_publish: bool,
+    pub allow_subscribe: bool,
+    pub publishing: bool,
+    pub subscribing: bool,
+    /// The ingest configuration whose encoder this participant is.
+    pub ingest_configuration_id: Option<String>,
+    /// For a replica: the stage id and session id of its source.
+    pub replica_of: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone)]

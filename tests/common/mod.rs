@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod cli;
+
 use aws_sdk_ivs::config::{BehaviorVersion, Credentials, Region};
 use ivs_local::server::{self, Config};
 use std::net::SocketAddr;

@@ -20,9 +20,6 @@ use crate::store::arn::ResourceType;
 use crate::store::ivs::PlaybackKeyPair as Record;
 use crate::store::{RegionState, page};
 
-/// Playback key pairs per account and region (Terraform's acceptance tests, run against AWS,
-/// are serialized because of this quota; reference 10).
-pub const QUOTA: usize = 3;
 /// ListPlaybackKeyPairs' page size when the caller gives none (model doc: the quota or 100,
 /// whichever is smaller).
 const DEFAULT_MAX_RESULTS: i32 = 100;
@@ -32,24 +29,12 @@ pub fn import_playback_key_pair(
     st: &mut RegionState,
     input: ImportPlaybackKeyPairRequest,
 ) -> Result<ImportPlaybackKeyPairResponse, ApiError> {
-    let key = crate::tokens::parse_public_key(&input.public_key_material).map_err(|reason| {
-        ApiError::validation(format!("The public key material is not valid: {reason}."))
-    })?;
-    // The same key in another PEM layout is still the same key: compare the point itself.
-    if let Some(existing) =
-        st.ivs.playback_key_pairs.values().find(|k| k.public_key_sec1 == key.sec1)
-    {
-        return Err(ApiError::conflict(format!(
-            "This public key is already imported as playback key pair {}.",
-            existing.arn
-        )));
-    }
-    if st.ivs.playback_key_pairs.len() >= QUOTA {
-        return Err(ApiError::quota_exceeded(format!(
-            "The limit of {QUOTA} playback key pairs per account and region is reached; \
-             delete one before importing another."
-        )));
-    }
+    let existing = st.ivs.playback_key_pairs.values();
+    let key = super::super::imported_key::admit(
+        &input.public_key_material,
+        existing.map(|k| (k.public_key_sec1.as_slice(), k.arn.as_str())),
+        "playback key pair",
+    )?;
     let id = st.ids.resource_id();
     let record = Record {
         arn: st.arn(ResourceType::PlaybackKey, &id).to_string(),

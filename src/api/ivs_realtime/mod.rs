@@ -8,8 +8,11 @@
 pub mod composition;
 pub mod encoder_configuration;
 pub mod ingest_configuration;
+pub mod participant;
 pub mod participant_token;
 pub mod public_key;
+pub mod replication;
+pub mod session;
 pub mod stage;
 pub mod storage_configuration;
 
@@ -92,6 +95,7 @@ mod tests {
             },
             idempotency_token: None,
             tags: Default::default(),
+            channel_stream_id: None,
         };
         st.realtime.compositions.insert(id, record);
     }

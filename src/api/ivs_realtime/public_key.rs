@@ -21,9 +21,6 @@ use crate::store::arn::ResourceType;
 use crate::store::ivs_realtime::PublicKey as Record;
 use crate::store::{RegionState, page};
 
-/// Public keys per account and region (reference 10 [uncertain]; the same as playback key
-/// pairs, whose quota of 3 Terraform's acceptance tests document).
-pub const QUOTA: usize = 3;
 /// ListPublicKeys' page size when the caller gives none (model doc: 50).
 const DEFAULT_MAX_RESULTS: i32 = 50;
 
@@ -32,22 +29,12 @@ pub fn import_public_key(
     st: &mut RegionState,
     input: ImportPublicKeyRequest,
 ) -> Result<ImportPublicKeyResponse, ApiError> {
-    let parsed = crate::tokens::parse_public_key(&input.public_key_material)
-        .map_err(|reason| ApiError::validation(format!("Invalid public key: {reason}.")))?;
-    // The SEC1 point identifies the key whatever the PEM's line breaks or comments.
-    if let Some(existing) =
-        st.realtime.public_keys.values().find(|k| k.public_key_sec1 == parsed.sec1)
-    {
-        return Err(ApiError::conflict(format!(
-            "This public key has already been imported as {}.",
-            existing.arn
-        )));
-    }
-    if st.realtime.public_keys.len() >= QUOTA {
-        return Err(ApiError::quota_exceeded(format!(
-            "The account already has {QUOTA} public keys in this region, the maximum."
-        )));
-    }
+    let existing = st.realtime.public_keys.values();
+    let parsed = super::super::imported_key::admit(
+        &input.public_key_material,
+        existing.map(|k| (k.public_key_sec1.as_slice(), k.arn.as_str())),
+        "public key",
+    )?;
     let id = st.ids.resource_id();
     let record = Record {
         id: id.clone(),
