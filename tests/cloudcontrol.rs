@@ -416,7 +416,28 @@ async fn the_real_time_types() {
         &cc,
         "AWS::IVS::IngestConfiguration",
         &ingest,
-        json!([{"op": "replace", "path": "/StageArn", "value": ""}]),
+        json!([{"op": "remove", "path": "/StageArn"}]),
+    )
+    .await;
+    succeeded(&event);
+    // The schema's StageArn pattern refuses "", so detaching is removing the property.
+    let err = cc
+        .update_resource()
+        .type_name("AWS::IVS::IngestConfiguration")
+        .identifier(&ingest)
+        .patch_document(json!([{"op": "replace", "path": "/StageArn", "value": "nope"}]).to_string())
+        .send()
+        .await
+        .unwrap_err();
+    let message = format!("{:?}", err.into_service_error());
+    assert!(message.contains("#/StageArn: string [nope] does not match pattern"), "{message}");
+    // A property the patch leaves alone is not held against it, though its value ("") does
+    // not match the schema's own pattern.
+    let event = update(
+        &cc,
+        "AWS::IVS::IngestConfiguration",
+        &ingest,
+        json!([{"op": "add", "path": "/Tags", "value": tags(&[("k", "v")])}]),
     )
     .await;
     succeeded(&event);

@@ -403,10 +403,11 @@ impl CloudControl<'_> {
                 return Ok(UpdateResourceOutput { progress_event: Some(event) });
             }
         };
-        let mut desired = Value::Object(current.clone());
+        let before = Value::Object(current.clone());
+        let mut desired = before.clone();
         json_patch::patch(&mut desired, &patch)
             .map_err(|e| CcError::validation(format!("Invalid patch update: {e}")))?;
-        schema.validate(&desired).map_err(CcError::validation)?;
+        schema.validate_patched(&desired, &before).map_err(CcError::validation)?;
         let desired = desired.as_object().cloned().unwrap_or_default();
         let outcome = self.do_update(def, schema, &input.identifier, &current, &desired);
         let id = Some(input.identifier);
