@@ -225,7 +225,9 @@ async fn data_plane_rows(report: &mut Report, binary: &Path) {
         })
         .collect();
     let live = create_all(port, "/_ivs-local/broadcasts/start", "/channelArn", keys).await;
-    let get_stream = load(port, "/GetStream", Workload::Get(Arc::new(arn_bodies(&live)))).await;
+    let stream_bodies: Vec<Bytes> =
+        live.iter().map(|arn| body_json(&serde_json::json!({ "channelArn": arn }))).collect();
+    let get_stream = load(port, "/GetStream", Workload::Get(Arc::new(stream_bodies))).await;
     report.load_rows(&format!("GetStream, 32 conns, {FEW_CHANNELS} live channels"), &get_stream);
 
     let mut conn = connect(port).await;

@@ -269,7 +269,7 @@ fn handler(operation: Operation) -> Option<Invoke> {
             Rt::UpdateStage => write!(ivs_realtime::stage::update_stage),
             Rt::DeleteStage => write!(ivs_realtime::stage::delete_stage),
             Rt::CreateParticipantToken => {
-                write!(ivs_realtime::participant_token::create_participant_token)
+                read!(ivs_realtime::participant_token::create_participant_token)
             }
             Rt::ListStageSessions => read!(ivs_realtime::session::list_stage_sessions),
             Rt::GetStageSession => read!(ivs_realtime::session::get_stage_session),

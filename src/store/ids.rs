@@ -1,7 +1,9 @@
 //! Identifier and secret generation: resource ids, stream-key secrets, endpoint prefixes.
 //!
 //! One generator per (account, region), seeded from the server's `--seed` when one is given,
-//! so a test run that sets a seed sees the same ids every time.
+//! so a test run that sets a seed sees the same ids every time. It takes `&self` (the RNG sits
+//! behind its own small lock), so a handler that only reads state can still mint an id, such
+//! as CreateParticipantToken's participant id, and run under the scope's shared lock.
 
 use rand::distr::{Alphanumeric, SampleString};
 use rand::rngs::StdRng;
@@ -9,7 +11,7 @@ use rand::{Rng, SeedableRng};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 pub struct IdGen {
-    rng: StdRng,
+    rng: parking_lot::Mutex<StdRng>,
 }
 
 impl IdGen {
@@ -23,22 +25,23 @@ impl IdGen {
             }
             None => StdRng::from_os_rng(),
         };
-        IdGen { rng }
+        IdGen { rng: parking_lot::Mutex::new(rng) }
     }
 
     /// `n` characters of `[A-Za-z0-9]`.
-    pub fn alphanumeric(&mut self, n: usize) -> String {
-        Alphanumeric.sample_string(&mut self.rng, n)
+    pub fn alphanumeric(&self, n: usize) -> String {
+        Alphanumeric.sample_string(&mut *self.rng.lock(), n)
     }
 
     /// A resource id as AWS makes them: 12 characters of `[A-Za-z0-9]`.
-    pub fn resource_id(&mut self) -> String {
+    pub fn resource_id(&self) -> String {
         self.alphanumeric(12)
     }
 
     /// `n` lowercase hex digits.
-    pub fn hex(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from_digit(self.rng.random_range(0..16), 16).unwrap()).collect()
+    pub fn hex(&self, n: usize) -> String {
+        let mut rng = self.rng.lock();
+        (0..n).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap()).collect()
     }
 }
 

@@ -47,7 +47,7 @@ pub struct RegionState {
 
 impl RegionState {
     fn new(scope: Scope, seed: Option<u64>, token_key: Arc<crate::tokens::TokenKey>) -> Self {
-        let mut ids = IdGen::new(seed, &scope.account, &scope.region);
+        let ids = IdGen::new(seed, &scope.account, &scope.region);
         let endpoint_prefix = ids.hex(12);
         let stage_endpoint_prefix = ids.hex(12);
         RegionState {

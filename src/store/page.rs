@@ -46,8 +46,13 @@ pub fn collect<'a, V>(
         items.push(value);
         last_key = Some(key);
     }
-    let next_token = if more { last_key.map(|k| STANDARD.encode(k)) } else { None };
+    let next_token = if more { last_key.map(|k| token(k)) } else { None };
     Page { items, next_token }
+}
+
+/// The `nextToken` of a page whose last item has key `key`.
+pub fn token(key: &str) -> String {
+    STANDARD.encode(key)
 }
 
 fn decode(token: &str) -> Result<String, ApiError> {

@@ -22,6 +22,7 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::sim::stages;
 use crate::store::RegionState;
+use crate::store::page;
 
 pub fn list_participants(
     _ctx: &RequestContext,
@@ -53,13 +54,13 @@ pub fn list_participants(
                 .filter_by_recording_state
                 .is_none_or(|r| p.recording_state.is_some_and(|state| state.as_str() == r.as_str()))
     };
-    let entries = session
-        .participants
-        .iter()
-        .filter(|(_, p)| keep(p))
-        .map(|(id, p)| (id.clone(), summary(p)));
-    let (participants, next_token) = paginate(entries, input.next_token.as_deref(), max)?;
-    Ok(ListParticipantsResponse { participants, next_token })
+    // Participants are keyed by id, so a page costs O(page + log n) however many joined.
+    let range = session.participants.range(page::start(input.next_token.as_deref())?);
+    let page = page::collect(range, max, |p| keep(p));
+    Ok(ListParticipantsResponse {
+        participants: page.items.into_iter().map(summary).collect(),
+        next_token: page.next_token,
+    })
 }
 
 pub fn get_participant(

@@ -24,9 +24,11 @@ use std::collections::BTreeMap;
 /// Token lifetime in minutes when the caller gives none (model doc: 720, i.e. 12 hours).
 const DEFAULT_DURATION_MINUTES: i32 = 720;
 
+/// A read: the token is minted and signed, but nothing is stored, so tokens for many
+/// participants are signed in parallel.
 pub fn create_participant_token(
     _ctx: &RequestContext,
-    st: &mut RegionState,
+    st: &RegionState,
     input: CreateParticipantTokenRequest,
 ) -> Result<CreateParticipantTokenResponse, ApiError> {
     let stage_id = stage::find(st, &input.stage_arn)?.id.clone();
@@ -72,7 +74,7 @@ struct Capabilities {
 /// Issues a token for the existing stage `stage_id`, with AWS's defaults filled in: what
 /// CreateParticipantToken answers and what CreateStage answers for each configuration.
 pub fn issue(
-    st: &mut RegionState,
+    st: &RegionState,
     stage_id: &str,
     config: ParticipantTokenConfiguration,
 ) -> ParticipantToken {

@@ -95,10 +95,15 @@ pub fn paginate<T>(
             return Ok((Vec::new(), None));
         }
     }
-    let keyed: Vec<(String, T)> = entries.collect();
-    let page = page::collect(keyed.iter().map(|(k, v)| (k, v)), max, |_| true);
-    let count = page.items.len();
-    let next_token = page.next_token;
-    let items = keyed.into_iter().take(count).map(|(_, v)| v).collect();
-    Ok((items, next_token))
+    // Only as far as the page goes, and one past it to know whether another page follows.
+    let mut items = Vec::with_capacity(max.min(128));
+    let mut last = None;
+    for (key, item) in entries {
+        if items.len() == max {
+            return Ok((items, last.map(|k: String| page::token(&k))));
+        }
+        items.push(item);
+        last = Some(key);
+    }
+    Ok((items, None))
 }
