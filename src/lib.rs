@@ -3,7 +3,9 @@
 //!
 //! How a request flows:
 //! 1. `server.rs` gives it a request id and serves `/_ivs-local/` itself; everything else goes
-//!    to `api::handle`. `/` with an STS `Action` goes to `sts.rs`.
+//!    to `api::handle`. `/` with `X-Amz-Target: CloudApiService.*` goes to `cloudcontrol/`
+//!    (which calls the IVS operations through `api::call`), and `/` with an STS `Action` to
+//!    `sts.rs`.
 //! 2. `context.rs` reads the caller's account and region from the SigV4 credential.
 //! 3. `api/routing.rs` maps (method, path) to (service, operation) from the models' `http`
 //!    traits; `/tags/{arn}` goes to the service owning the ARN's resource type.

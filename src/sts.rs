@@ -3,8 +3,8 @@
 //! the account id it checks ARNs against, so it answers with the account the caller's
 //! credential maps to (see `context.rs`).
 //!
-//! Requests to `/` carrying `X-Amz-Target` are JSON-protocol services (Cloud Control, later)
-//! and are answered 501 for now.
+//! Requests to `/` carrying `X-Amz-Target: CloudApiService.*` are Cloud Control's and never
+//! reach this module (`cloudcontrol/`); any other JSON-protocol target is answered 501.
 
 use crate::context::RequestContext;
 use crate::error::{ApiError, ProtocolError};

@@ -204,12 +204,17 @@ async fn channels_and_stream_keys_as_cloudformation_makes_them() {
         .await
         .unwrap_err();
     let message = format!("{:?}", err.into_service_error());
-    assert!(message.contains("readOnlyProperties [/properties/Arn] cannot be updated"), "{message}");
+    assert!(
+        message.contains("readOnlyProperties [/properties/Arn] cannot be updated"),
+        "{message}"
+    );
     let err = cc
         .update_resource()
         .type_name("AWS::IVS::StreamKey")
         .identifier(&key)
-        .patch_document(json!([{"op": "replace", "path": "/ChannelArn", "value": channel}]).to_string())
+        .patch_document(
+            json!([{"op": "replace", "path": "/ChannelArn", "value": channel}]).to_string(),
+        )
         .send()
         .await
         .unwrap_err();
@@ -220,8 +225,7 @@ async fn channels_and_stream_keys_as_cloudformation_makes_them() {
     // Deleting one way is seen the other.
     succeeded(&delete(&cc, "AWS::IVS::StreamKey", &key).await);
     ivs.delete_channel().arn(&channel).send().await.unwrap();
-    let err =
-        cc.get_resource().type_name("AWS::IVS::Channel").identifier(&channel).send().await;
+    let err = cc.get_resource().type_name("AWS::IVS::Channel").identifier(&channel).send().await;
     assert!(err.unwrap_err().into_service_error().is_resource_not_found_exception());
     failed_with(&delete(&cc, "AWS::IVS::Channel", &channel).await, HandlerErrorCode::NotFound);
 
@@ -272,12 +276,8 @@ async fn recording_configurations_key_pairs_and_policies() {
     succeeded(&event);
 
     // A channel using it: deleting the configuration is a conflict, reported as AWS does.
-    let channel = created(
-        &cc,
-        "AWS::IVS::Channel",
-        json!({"RecordingConfigurationArn": recording}),
-    )
-    .await;
+    let channel =
+        created(&cc, "AWS::IVS::Channel", json!({"RecordingConfigurationArn": recording})).await;
     failed_with(
         &delete(&cc, "AWS::IVS::RecordingConfiguration", &recording).await,
         HandlerErrorCode::ResourceConflict,
@@ -361,7 +361,10 @@ async fn the_real_time_types() {
         auto["ThumbnailConfiguration"]["ParticipantThumbnailConfiguration"]["RecordingMode"],
         "DISABLED"
     );
-    assert_eq!(rt.get_stage().arn(&stage).send().await.unwrap().stage().unwrap().name(), Some("example-ivs-stage"));
+    assert_eq!(
+        rt.get_stage().arn(&stage).send().await.unwrap().stage().unwrap().name(),
+        Some("example-ivs-stage")
+    );
 
     let storage = created(
         &cc,
@@ -369,7 +372,10 @@ async fn the_real_time_types() {
         json!({"Name": "s", "S3": {"BucketName": "my-bucket"}}),
     )
     .await;
-    assert_eq!(get(&cc, "AWS::IVS::StorageConfiguration", &storage).await["S3"]["BucketName"], "my-bucket");
+    assert_eq!(
+        get(&cc, "AWS::IVS::StorageConfiguration", &storage).await["S3"]["BucketName"],
+        "my-bucket"
+    );
     let event = update(
         &cc,
         "AWS::IVS::Stage",
@@ -425,7 +431,9 @@ async fn the_real_time_types() {
         .update_resource()
         .type_name("AWS::IVS::IngestConfiguration")
         .identifier(&ingest)
-        .patch_document(json!([{"op": "replace", "path": "/StageArn", "value": "nope"}]).to_string())
+        .patch_document(
+            json!([{"op": "replace", "path": "/StageArn", "value": "nope"}]).to_string(),
+        )
         .send()
         .await
         .unwrap_err();
@@ -446,7 +454,9 @@ async fn the_real_time_types() {
         .update_resource()
         .type_name("AWS::IVS::IngestConfiguration")
         .identifier(&ingest)
-        .patch_document(json!([{"op": "replace", "path": "/InsecureIngest", "value": true}]).to_string())
+        .patch_document(
+            json!([{"op": "replace", "path": "/InsecureIngest", "value": true}]).to_string(),
+        )
         .send()
         .await
         .unwrap_err();
@@ -469,36 +479,70 @@ async fn the_real_time_types() {
 async fn desired_states_are_checked_against_the_schema() {
     let server = common::start().await;
     let cc = server.cloudcontrol();
-    // Alchemy's recording configuration example, with properties the schema does not have.
-    let alchemy = json!({
-        "Name": "my-recording",
-        "DestinationConfiguration": {"S3": {"BucketName": "my-bucket", "Prefix": "recordings/", "RoleArn": "arn:aws:iam::123456789012:role/ivs"}},
-        "RenditionConfiguration": {"RenditionSelection": "CUSTOM", "Renditions": [{"Resolution": "HD"}]},
-    });
-    let err = cc
-        .create_resource()
-        .type_name("AWS::IVS::RecordingConfiguration")
-        .desired_state(alchemy.to_string())
-        .send()
-        .await
-        .unwrap_err();
-    let message = err.as_service_error().and_then(|e| e.meta().message()).unwrap_or_default().to_string();
-    assert_eq!(err.as_service_error().and_then(|e| e.meta().code()), Some("ValidationException"));
+    // Alchemy's recording configuration example, as its documentation writes it: camel-case
+    // properties, and S3 `prefix`/`roleArn` that the schema does not have.
+    let refused = |desired: Value| {
+        let cc = cc.clone();
+        async move {
+            let err = cc
+                .create_resource()
+                .type_name("AWS::IVS::RecordingConfiguration")
+                .desired_state(desired.to_string())
+                .send()
+                .await
+                .unwrap_err();
+            let meta = err.as_service_error().map(|e| e.meta().clone()).unwrap();
+            assert_eq!(meta.code(), Some("ValidationException"));
+            meta.message().unwrap_or_default().to_string()
+        }
+    };
+    let message = refused(json!({
+        "destinationConfiguration": {"s3": {
+            "bucketName": "my-video-recordings",
+            "prefix": "recordings/",
+            "roleArn": "arn:aws:iam::123456789012:role/IVSRecordingRole",
+        }},
+        "recordingReconnectWindowSeconds": 30,
+    }))
+    .await;
     assert!(message.starts_with("Model validation failed ("), "{message}");
-    for key in ["extraneous key [Prefix]", "extraneous key [RoleArn]", "#/RenditionConfiguration/Renditions/0"] {
-        assert!(message.contains(key), "{key} in {message}");
+    for part in [
+        "#: required key [DestinationConfiguration] not found",
+        "#: extraneous key [destinationConfiguration] is not permitted",
+        "#: extraneous key [recordingReconnectWindowSeconds] is not permitted",
+    ] {
+        assert!(message.contains(part), "{part} in {message}");
+    }
+    // In the schema's case, the extraneous keys and the rendition objects are named.
+    let message = refused(json!({
+        "DestinationConfiguration": {"S3": {
+            "BucketName": "my-advanced-video-recordings",
+            "Prefix": "advanced_recordings/",
+            "RoleArn": "arn:aws:iam::123456789012:role/IVSAdvancedRecordingRole",
+        }},
+        "RenditionConfiguration": {"Renditions": [{"Resolution": "1280x720", "Framerate": 30, "Bitrate": 3000}]},
+    }))
+    .await;
+    for part in [
+        "#/DestinationConfiguration/S3: extraneous key [Prefix] is not permitted",
+        "#/DestinationConfiguration/S3: extraneous key [RoleArn] is not permitted",
+        "#/RenditionConfiguration/Renditions/0: expected type: String, found: JSONObject",
+    ] {
+        assert!(message.contains(part), "{part} in {message}");
     }
     // Nothing was made.
     let listed = cc.list_resources().type_name("AWS::IVS::RecordingConfiguration").send().await;
     assert!(listed.unwrap().resource_descriptions().is_empty());
     // The same configuration with the schema's real properties.
     let fixed = json!({
-        "Name": "my-recording",
-        "DestinationConfiguration": {"S3": {"BucketName": "my-bucket"}},
+        "DestinationConfiguration": {"S3": {"BucketName": "my-video-recordings"}},
+        "RecordingReconnectWindowSeconds": 30,
         "RenditionConfiguration": {"RenditionSelection": "CUSTOM", "Renditions": ["HD"]},
     });
     let arn = created(&cc, "AWS::IVS::RecordingConfiguration", fixed).await;
-    assert_eq!(get(&cc, "AWS::IVS::RecordingConfiguration", &arn).await["State"], "ACTIVE");
+    let model = get(&cc, "AWS::IVS::RecordingConfiguration", &arn).await;
+    assert_eq!(model["State"], "ACTIVE");
+    assert_eq!(model["RecordingReconnectWindowSeconds"], 30);
 
     let err = cc
         .create_resource()
@@ -508,7 +552,10 @@ async fn desired_states_are_checked_against_the_schema() {
         .await
         .unwrap_err();
     let message = err.as_service_error().and_then(|e| e.meta().message()).unwrap_or_default();
-    assert_eq!(message, "Model validation failed (#: required key [DestinationConfiguration] not found)");
+    assert_eq!(
+        message,
+        "Model validation failed (#: required key [DestinationConfiguration] not found)"
+    );
 }
 
 #[tokio::test]
@@ -619,7 +666,9 @@ async fn requests_are_recorded_idempotent_and_listed() {
     let failed = cc
         .list_resource_requests()
         .resource_request_status_filter(
-            ResourceRequestStatusFilter::builder().operation_statuses(OperationStatus::Failed).build(),
+            ResourceRequestStatusFilter::builder()
+                .operation_statuses(OperationStatus::Failed)
+                .build(),
         )
         .send()
         .await
@@ -631,7 +680,11 @@ async fn requests_are_recorded_idempotent_and_listed() {
     loop {
         let page =
             cc.list_resource_requests().max_results(2).set_next_token(next).send().await.unwrap();
-        seen.extend(page.resource_request_status_summaries().iter().map(|e| e.request_token().unwrap().to_string()));
+        seen.extend(
+            page.resource_request_status_summaries()
+                .iter()
+                .map(|e| e.request_token().unwrap().to_string()),
+        );
         next = page.next_token().map(str::to_string);
         if next.is_none() {
             break;
@@ -645,4 +698,122 @@ async fn requests_are_recorded_idempotent_and_listed() {
     let other = cc.list_resource_requests().send().await.unwrap();
     assert_eq!(other.resource_request_status_summaries().len(), 5);
     let _ = ACCOUNT;
+}
+
+/// The aws CLI's `cloudcontrol` commands, its waiter included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_drives_cloud_control() {
+    if !common::cli::aws_available() {
+        return;
+    }
+    let server = common::start().await;
+    let cli = common::cli::Cli::new(&server.url);
+    let desired =
+        json!({"Name": "example-ivs-stage", "Tags": tags(&[("key1", "value1")])}).to_string();
+    let out = cli
+        .ok(&[
+            "cloudcontrol",
+            "create-resource",
+            "--type-name",
+            "AWS::IVS::Stage",
+            "--desired-state",
+            &desired,
+        ])
+        .await;
+    let token = out["ProgressEvent"]["RequestToken"].as_str().unwrap().to_string();
+    assert_eq!(out["ProgressEvent"]["OperationStatus"], "IN_PROGRESS");
+    assert!(
+        out["ProgressEvent"]["EventTime"].is_number()
+            || out["ProgressEvent"]["EventTime"].is_string()
+    );
+    cli.ok(&["cloudcontrol", "wait", "resource-request-success", "--request-token", &token]).await;
+    let status =
+        cli.ok(&["cloudcontrol", "get-resource-request-status", "--request-token", &token]).await;
+    assert_eq!(status["ProgressEvent"]["OperationStatus"], "SUCCESS");
+    let arn = status["ProgressEvent"]["Identifier"].as_str().unwrap().to_string();
+
+    let got = cli
+        .ok(&[
+            "cloudcontrol",
+            "get-resource",
+            "--type-name",
+            "AWS::IVS::Stage",
+            "--identifier",
+            &arn,
+        ])
+        .await;
+    let properties: Value =
+        serde_json::from_str(got["ResourceDescription"]["Properties"].as_str().unwrap()).unwrap();
+    assert_eq!(properties["Name"], "example-ivs-stage");
+
+    let patch = json!([{"op": "replace", "path": "/Name", "value": "renamed"}]).to_string();
+    let out = cli
+        .ok(&[
+            "cloudcontrol",
+            "update-resource",
+            "--type-name",
+            "AWS::IVS::Stage",
+            "--identifier",
+            &arn,
+            "--patch-document",
+            &patch,
+        ])
+        .await;
+    let token = out["ProgressEvent"]["RequestToken"].as_str().unwrap().to_string();
+    cli.ok(&["cloudcontrol", "wait", "resource-request-success", "--request-token", &token]).await;
+    let stage = server.realtime().get_stage().arn(&arn).send().await.unwrap();
+    assert_eq!(stage.stage().unwrap().name(), Some("renamed"));
+
+    let listed =
+        cli.ok(&["cloudcontrol", "list-resources", "--type-name", "AWS::IVS::Stage"]).await;
+    assert_eq!(listed["ResourceDescriptions"][0]["Identifier"], arn.as_str());
+
+    cli.ok(&[
+        "cloudcontrol",
+        "delete-resource",
+        "--type-name",
+        "AWS::IVS::Stage",
+        "--identifier",
+        &arn,
+    ])
+    .await;
+    let err = cli
+        .fails(&[
+            "cloudcontrol",
+            "get-resource",
+            "--type-name",
+            "AWS::IVS::Stage",
+            "--identifier",
+            &arn,
+        ])
+        .await;
+    assert!(err.contains("(ResourceNotFoundException)") && err.contains(&arn), "{err}");
+
+    // A failed request makes the waiter fail, as botocore's waiter definition says.
+    let out = cli
+        .ok(&[
+            "cloudcontrol",
+            "delete-resource",
+            "--type-name",
+            "AWS::IVS::Stage",
+            "--identifier",
+            &arn,
+        ])
+        .await;
+    let token = out["ProgressEvent"]["RequestToken"].as_str().unwrap().to_string();
+    let err = cli
+        .fails(&["cloudcontrol", "wait", "resource-request-success", "--request-token", &token])
+        .await;
+    assert!(err.contains("Waiter ResourceRequestSuccess failed"), "{err}");
+
+    // The endpoint variable the SDKs and CLI read for this service.
+    let out = cli
+        .run(
+            &["cloudcontrol", "list-resource-requests", "--output", "json"],
+            &[("AWS_ENDPOINT_URL_CLOUDCONTROL", server.url.as_str())],
+        )
+        .await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let requests: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(requests["ResourceRequestStatusSummaries"].as_array().unwrap().len(), 4);
 }

@@ -24,7 +24,13 @@ pub async fn health(State(app): State<Arc<App>>) -> Json<Value> {
                 json!({"operations": ops.len(), "implemented": implemented}),
             )
         })
-        .chain([("sts".to_string(), json!({"operations": ["GetCallerIdentity"]}))])
+        .chain([
+            (
+                "cloudcontrol".to_string(),
+                json!({"operations": 8, "types": crate::cloudcontrol::schema::type_names()}),
+            ),
+            ("sts".to_string(), json!({"operations": ["GetCallerIdentity"]})),
+        ])
         .collect();
     Json(json!({
         "status": "running",
