@@ -525,8 +525,12 @@ fn stop_broadcast(app: &App, body: &[u8]) -> Result<Value, ControlError> {
         }
     };
     let mut st = scope.write();
+    // Looked up under the read lock: the channel may have been deleted since.
+    let Some(channel) = st.ivs.channels.get(&channel_id) else {
+        return Err(ControlError::not_found(format!("No channel with id {channel_id}.")));
+    };
     let Some(live) = st.ivs.live.get(&channel_id) else {
-        return Err(not_broadcasting(&st.ivs.channels[&channel_id].arn));
+        return Err(not_broadcasting(&channel.arn));
     };
     let stream_id = live.stream_id.clone();
     go_offline(&mut st, &channel_id)?;
