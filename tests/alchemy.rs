@@ -1,7 +1,7 @@
 //! Alchemy (the npm package `alchemy`, `import AWS from "alchemy/aws/control"`) against a real
 //! ivs-local server: its Cloud Control resources for `AWS::IVS::*` create a recording
 //! configuration (waiting for ACTIVE), a stage with tags and a channel recording to it, update
-//! the stage and the channel in place, refuse Alchemy's documented recording example with
+//! the stage and the channel in place, replace the recording configuration, refuse Alchemy's documented recording example with
 //! Cloud Control's schema message, and destroy everything. This is what Alchemy users depend
 //! on: its client signs with aws4fetch, polls GetResourceRequestStatus, reads errors by
 //! `__type` and calls nothing but Cloud Control.
@@ -13,6 +13,7 @@
 
 mod common;
 
+use aws_sdk_ivs::operation::get_recording_configuration::GetRecordingConfigurationError;
 use common::{ACCOUNT, REGION};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -63,20 +64,35 @@ async fn alchemy_creates_updates_and_destroys_ivs_resources_through_cloud_contro
     let keys = ivs.list_stream_keys().channel_arn(&channel_arn).send().await.unwrap();
     assert!(keys.stream_keys().is_empty(), "Cloud Control's channels come without a key");
 
-    // 2. Update in place: the stage's name and tags (one changed, one replaced) and the
-    // channel's latency mode; the unchanged recording configuration is not touched.
+    // 2. Update: the stage's name and tags (one changed, one replaced) and the channel's
+    // latency mode in place; a new reconnect window (create-only) replaces the recording
+    // configuration, the channel moves to the new one, then Alchemy deletes the old one.
     let updated = alchemy.step("update").await;
-    for (resource, arn) in
-        [("recording", &recording_arn), ("stage", &stage_arn), ("channel", &channel_arn)]
-    {
-        assert_eq!(text(&updated[resource], "Arn"), *arn, "{resource} kept: {updated}");
-    }
+    assert_eq!(text(&updated["stage"], "Arn"), stage_arn, "{updated}");
+    assert_eq!(text(&updated["channel"], "Arn"), channel_arn, "{updated}");
+    let new_recording_arn = text(&updated["recording"], "Arn");
+    assert_ne!(new_recording_arn, recording_arn, "replaced: {updated}");
     let stage = realtime.get_stage().arn(&stage_arn).send().await.unwrap();
     let stage = stage.stage().unwrap();
     assert_eq!(stage.name(), Some("example-ivs-stage-renamed"));
     assert_eq!(stage.tags(), Some(&tags(&[("owner", "alchemy"), ("team", "streaming")])));
     let channel = ivs.get_channel().arn(&channel_arn).send().await.unwrap();
-    assert_eq!(channel.channel().unwrap().latency_mode().map(|m| m.as_str()), Some("NORMAL"));
+    let channel = channel.channel().unwrap();
+    assert_eq!(channel.latency_mode().map(|m| m.as_str()), Some("NORMAL"));
+    assert_eq!(channel.recording_configuration_arn(), Some(new_recording_arn.as_str()));
+    let recording = ivs.get_recording_configuration().arn(&new_recording_arn).send().await;
+    assert_eq!(
+        recording.unwrap().recording_configuration().unwrap().recording_reconnect_window_seconds(),
+        60
+    );
+    let old = ivs.get_recording_configuration().arn(&recording_arn).send().await.unwrap_err();
+    assert!(
+        matches!(
+            old.as_service_error(),
+            Some(GetRecordingConfigurationError::ResourceNotFoundException(_))
+        ),
+        "the replaced configuration is deleted: {old:?}"
+    );
 
     // 3. Alchemy's documented recording example (camel case, S3 prefix and role, renditions as
     // objects) is refused, and Alchemy shows our message; nothing is made.

@@ -52,7 +52,9 @@ async function declare(updated) {
   const recording = await AWS.IVS.RecordingConfiguration("recording", {
     Name: "alchemy-recordings",
     DestinationConfiguration: { S3: { BucketName: "my-video-recordings" } },
-    RecordingReconnectWindowSeconds: 30,
+    // Immutable (create-only): a new window replaces the configuration, and the channel
+    // follows the new ARN before Alchemy deletes the old one.
+    RecordingReconnectWindowSeconds: updated ? 60 : 30,
     RenditionConfiguration: { RenditionSelection: "CUSTOM", Renditions: ["HD", "SD"] },
     ThumbnailConfiguration: {
       RecordingMode: "INTERVAL",
