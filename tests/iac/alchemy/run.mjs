@@ -1,6 +1,6 @@
 // Alchemy's Cloud Control resources (`alchemy/aws/control`) against ivs-local, one step per run:
 //
-//   node run.mjs up | update | destroy | check-empty | invalid
+//   node run.mjs up | update | invalid | destroy | check-empty
 //
 // `tests/alchemy.rs` runs the steps in order against its own server and checks the server
 // between them. Each step prints one `RESULT <json>` line on success and exits non-zero on
@@ -14,9 +14,9 @@ import path from "node:path";
 
 const APP = "ivs-local-alchemy";
 const STAGE = "test";
+// Every AWS::IVS::* type but StreamKey, which lists per channel (and no channel is left).
 const IVS_TYPES = [
   "Channel",
-  "StreamKey",
   "RecordingConfiguration",
   "PlaybackKeyPair",
   "PlaybackRestrictionPolicy",
@@ -47,7 +47,7 @@ function app(phase) {
   return alchemy(APP, { phase, stage: STAGE, rootDir, noTrack: true });
 }
 
-/// The resources as the program declares them; `updated` is the second version of the program.
+// The resources as the program declares them; `updated` is the second version of the program.
 async function declare(updated) {
   const recording = await AWS.IVS.RecordingConfiguration("recording", {
     Name: "alchemy-recordings",
@@ -106,7 +106,7 @@ async function up(updated) {
   result(summary(made));
 }
 
-/// The resources Alchemy still tracks in its state store for the stage.
+// The resources Alchemy still tracks in its state store for the stage.
 async function tracked() {
   const dir = path.join(rootDir, ".alchemy", APP, STAGE);
   const files = await readdir(dir).catch(() => []);
@@ -118,7 +118,6 @@ async function checkEmpty() {
   const left = {};
   for (const type of IVS_TYPES) {
     const typeName = `AWS::IVS::${type}`;
-    if (type === "StreamKey") continue; // listed per channel, and no channel is left
     const page = await client.listResources(typeName);
     if (page.ResourceDescriptions.length > 0) {
       left[typeName] = page.ResourceDescriptions.map((d) => d.Identifier);
@@ -130,9 +129,9 @@ async function checkEmpty() {
   result({ left, state });
 }
 
-/// Alchemy's documented RecordingConfiguration examples, as its docs write them (camel-case
-/// properties, S3 `prefix` and `roleArn`, renditions as objects), then with the schema's
-/// property case: both are refused, and Alchemy must surface Cloud Control's message.
+// Alchemy's documented RecordingConfiguration examples, as its docs write them (camel-case
+// properties, S3 `prefix` and `roleArn`, renditions as objects), then with the schema's
+// property case: both are refused, and Alchemy must surface Cloud Control's message.
 async function invalid() {
   const scope = await app("up");
   const examples = {
