@@ -213,7 +213,8 @@ async fn channels_and_stream_keys_as_cloudformation_makes_them() {
         .type_name("AWS::IVS::StreamKey")
         .identifier(&key)
         .patch_document(
-            json!([{"op": "replace", "path": "/ChannelArn", "value": channel}]).to_string(),
+            json!([{"op": "replace", "path": "/ChannelArn", "value": common::missing_arn("channel")}])
+                .to_string(),
         )
         .send()
         .await
@@ -221,6 +222,20 @@ async fn channels_and_stream_keys_as_cloudformation_makes_them() {
     let err = err.into_service_error();
     assert!(err.is_not_updatable_exception(), "{err:?}");
     assert!(format!("{err:?}").contains("createOnlyProperties [/properties/ChannelArn]"));
+    // Restating a create-only property's current value changes nothing (IaC tools send whole
+    // models), so only the tags change here.
+    let event = update(
+        &cc,
+        "AWS::IVS::StreamKey",
+        &key,
+        json!([
+            {"op": "add", "path": "/ChannelArn", "value": channel},
+            {"op": "add", "path": "/Tags", "value": tags(&[("k", "v")])},
+        ]),
+    )
+    .await;
+    succeeded(&event);
+    assert_eq!(get(&cc, "AWS::IVS::StreamKey", &key).await["Tags"], tags(&[("k", "v")]));
 
     // Deleting one way is seen the other.
     succeeded(&delete(&cc, "AWS::IVS::StreamKey", &key).await);

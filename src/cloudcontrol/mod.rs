@@ -384,7 +384,6 @@ impl CloudControl<'_> {
             serde_json::from_str(&input.patch_document).map_err(|e| {
                 CcError::validation(format!("PatchDocument is not a JSON Patch (RFC 6902): {e}"))
             })?;
-        check_patch_paths(schema, &patch)?;
         let requests = self.requests();
         let mut log = requests.lock();
         let request =
@@ -403,10 +402,12 @@ impl CloudControl<'_> {
                 return Ok(UpdateResourceOutput { progress_event: Some(event) });
             }
         };
+        refuse_write_only(schema, &patch)?;
         let before = Value::Object(current.clone());
         let mut desired = before.clone();
         json_patch::patch(&mut desired, &patch)
             .map_err(|e| CcError::validation(format!("Invalid patch update: {e}")))?;
+        check_unchangeable(schema, &before, &desired)?;
         schema.validate_patched(&desired, &before).map_err(CcError::validation)?;
         let desired = desired.as_object().cloned().unwrap_or_default();
         let outcome = self.do_update(def, schema, &input.identifier, &current, &desired);
@@ -636,35 +637,48 @@ fn token_not_found(token: &str) -> CcError {
     )
 }
 
-/// Refuses a patch that touches a create-only property (NotUpdatableException) or a read-only
-/// one (ValidationException), before anything is read or changed, as AWS does.
-fn check_patch_paths(schema: &TypeSchema, patch: &json_patch::Patch) -> Result<(), CcError> {
+/// A patch of a property that is write-only and create-only (a key pair's public key, an
+/// ingest configuration's InsecureIngest) is refused by its path: its current value is never
+/// read back, so it cannot be compared.
+fn refuse_write_only(schema: &TypeSchema, patch: &json_patch::Patch) -> Result<(), CcError> {
     for operation in &patch.0 {
         let value = serde_json::to_value(operation).unwrap_or_default();
-        for key in ["path", "from"] {
-            let Some(path) = value.get(key).and_then(Value::as_str) else { continue };
-            if matches!(operation, json_patch::PatchOperation::Test(_)) {
-                continue;
-            }
-            // `/Tags/0` -> `/properties/Tags`; `/Video/Width` -> `/properties/Video/Width`.
-            let pointer = format!("/properties{path}");
-            let touches = |listed: &String| {
-                pointer == *listed
-                    || pointer.starts_with(&format!("{listed}/"))
-                    || listed.starts_with(&format!("{pointer}/"))
-            };
-            if let Some(hit) = schema.create_only_paths.iter().find(|p| touches(p)) {
-                return Err(CcError::new(
-                    ErrorCode::NotUpdatableException,
-                    format!("Invalid patch update: createOnlyProperties [{hit}] cannot be updated"),
-                ));
-            }
-            if let Some(hit) = schema.read_only_paths.iter().find(|p| touches(p)) {
-                return Err(CcError::validation(format!(
-                    "Invalid patch update: readOnlyProperties [{hit}] cannot be updated"
-                )));
-            }
+        let path = value.get("path").and_then(Value::as_str).unwrap_or_default();
+        let property = path.trim_start_matches('/').split('/').next().unwrap_or_default();
+        if schema.write_only.iter().any(|w| w == property)
+            && schema.create_only.iter().any(|c| c == property)
+        {
+            return Err(CcError::new(
+                ErrorCode::NotUpdatableException,
+                format!(
+                    "Invalid patch update: createOnlyProperties [/properties/{property}] cannot \
+                     be updated"
+                ),
+            ));
         }
+    }
+    Ok(())
+}
+
+/// Refuses a patch that changes a create-only property (NotUpdatableException) or a read-only
+/// one (ValidationException), before anything changes, as AWS does. A patch that restates a
+/// property's current value changes nothing and passes (IaC tools send whole models); a
+/// write-only one is never read back, so any patch of it counts as a change.
+fn check_unchangeable(schema: &TypeSchema, before: &Value, after: &Value) -> Result<(), CcError> {
+    let changed = |listed: &String| {
+        let pointer = listed.strip_prefix("/properties").unwrap_or(listed);
+        before.pointer(pointer) != after.pointer(pointer)
+    };
+    if let Some(hit) = schema.create_only_paths.iter().find(|p| changed(p)) {
+        return Err(CcError::new(
+            ErrorCode::NotUpdatableException,
+            format!("Invalid patch update: createOnlyProperties [{hit}] cannot be updated"),
+        ));
+    }
+    if let Some(hit) = schema.read_only_paths.iter().find(|p| changed(p)) {
+        return Err(CcError::validation(format!(
+            "Invalid patch update: readOnlyProperties [{hit}] cannot be updated"
+        )));
     }
     Ok(())
 }
