@@ -143,8 +143,8 @@ async fn a_broadcast_makes_the_channel_live_until_stop_stream() {
     assert_eq!(
         event_names(session),
         vec![
-            (state.clone(), "Stream End".to_string()),
             (state.clone(), "Session Ended".to_string()),
+            (state.clone(), "Stream End".to_string()),
             (state.clone(), "Stream Start".to_string()),
             (state, "Session Created".to_string()),
         ]
@@ -559,9 +559,9 @@ async fn events_report_stream_and_recording_state_changes() {
         (s, "Session Created"),
         (s, "Stream Start"),
         (r, "Recording Start"),
-        (s, "Session Ended"),
         (s, "Stream End"),
         (r, "Recording End"),
+        (s, "Session Ended"),
     ]
     .iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -587,7 +587,7 @@ async fn events_report_stream_and_recording_state_changes() {
         "{prefix}"
     );
     assert_eq!(parts[9], rec_start["recording_session_id"].as_str().unwrap());
-    let rec_end = &events[5]["detail"];
+    let rec_end = &events[4]["detail"];
     assert_eq!(rec_end["recording_s3_key_prefix"], prefix);
     assert!(rec_end["recording_duration_ms"].as_i64().unwrap() >= 0);
 
@@ -595,7 +595,7 @@ async fn events_report_stream_and_recording_state_changes() {
     let session = ivs.get_stream_session().channel_arn(&recorded.arn).send().await.unwrap();
     let session = session.stream_session().unwrap();
     assert_eq!(session.recording_configuration().unwrap().arn(), rc_arn);
-    assert_eq!(event_names(session)[0], (r.to_string(), "Recording End".to_string()));
+    assert_eq!(event_names(session)[1], (r.to_string(), "Recording End".to_string()));
 
     // `since` leaves out what happened before; `resource` leaves out other channels.
     let all = get(&server, "/_ivs-local/events").await.json["events"].as_array().unwrap().len();

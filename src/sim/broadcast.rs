@@ -268,9 +268,10 @@ fn end_session(st: &mut RegionState, channel_id: &str, now: Timestamp) {
     if let Some(session) = st.ivs.channels.get_mut(channel_id).and_then(|c| c.sessions.last_mut()) {
         session.end_time = Some(now);
     }
-    record_stream_event(st, channel_id, "Session Ended", now);
+    // The encoder's stream ends first; the session (and its recording) close after it.
     record_stream_event(st, channel_id, "Stream End", now);
     record_recording_event(st, channel_id, "Recording End", now);
+    record_stream_event(st, channel_id, "Session Ended", now);
 }
 
 fn record_stream_event(st: &mut RegionState, channel_id: &str, name: &str, time: Timestamp) {

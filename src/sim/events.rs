@@ -1,5 +1,6 @@
 //! The events AWS would have sent to Amazon EventBridge, kept per (account, region) in a
-//! bounded log and read at `GET /_ivs-local/events`.
+//! bounded log and read at `GET /_ivs-local/events`: as one JSON answer, or, with `Accept:
+//! text/event-stream`, as server-sent events that go on with each new event as it happens.
 //!
 //! Each [`Event`] serializes in EventBridge's envelope (`version`, `id`, `detail-type`,
 //! `source`, `account`, `time`, `region`, `resources`, `detail`). Whoever changes state pushes
@@ -11,6 +12,7 @@ use crate::sim::ControlError;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -41,12 +43,23 @@ pub struct Event {
     pub sequence: u64,
 }
 
-#[derive(Default)]
+/// Live events, as they are recorded, for whoever listens (server-sent events, deliveries).
+pub type Publisher = tokio::sync::broadcast::Sender<Arc<Event>>;
+
+/// How many recorded events a slow listener may fall behind before it misses some.
+pub const PUBLISH_BACKLOG: usize = 4096;
+
 pub struct EventLog {
     events: VecDeque<Event>,
+    publisher: Publisher,
 }
 
 impl EventLog {
+    /// An empty log that announces each new event on `publisher`.
+    pub fn new(publisher: Publisher) -> Self {
+        EventLog { events: VecDeque::new(), publisher }
+    }
+
     /// Records an event of `detail_type` (e.g. `IVS Stream State Change`) about `resources`.
     pub fn push(
         &mut self,
@@ -71,7 +84,12 @@ impl EventLog {
             detail,
             sequence: SEQUENCE.fetch_add(1, Ordering::Relaxed),
         });
-        self.events.back().expect("just pushed")
+        let event = self.events.back().expect("just pushed");
+        // Nobody listening is the usual case, and not an error.
+        if self.publisher.receiver_count() > 0 {
+            let _ = self.publisher.send(Arc::new(event.clone()));
+        }
+        event
     }
 
     /// Every event kept, oldest first.
@@ -91,9 +109,19 @@ pub struct EventsQuery {
     detail_type: Option<String>,
 }
 
-/// `GET /_ivs-local/events`: the events of every account and region, oldest first.
+impl EventsQuery {
+    fn matches(&self, e: &Event, since: Option<Timestamp>) -> bool {
+        self.resource.as_ref().is_none_or(|r| e.resources.contains(r))
+            && since.is_none_or(|s| e.time >= s)
+            && self.detail_type.as_ref().is_none_or(|t| &e.detail_type == t)
+    }
+}
+
+/// `GET /_ivs-local/events`: the events of every account and region, oldest first; as a
+/// stream of server-sent events when the client accepts `text/event-stream`.
 pub async fn list(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
     query: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Response {
     let Ok(Query(query)) = query else {
@@ -106,21 +134,53 @@ pub async fn list(
         Ok(since) => since,
         Err(e) => return e.into_response(),
     };
+    let wants_stream = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("text/event-stream"));
+    // Subscribe before reading the log, so no event falls between the two.
+    let live = wants_stream.then(|| app.store.events().subscribe());
     let mut events: Vec<Event> = Vec::new();
     for scope in app.store.all_scopes() {
         let state = scope.read();
-        events.extend(
-            state
-                .events
-                .iter()
-                .filter(|e| query.resource.as_ref().is_none_or(|r| e.resources.contains(r)))
-                .filter(|e| since.is_none_or(|s| e.time >= s))
-                .filter(|e| query.detail_type.as_ref().is_none_or(|t| &e.detail_type == t))
-                .cloned(),
-        );
+        events.extend(state.events.iter().filter(|e| query.matches(e, since)).cloned());
     }
     events.sort_by_key(|e| e.sequence);
-    Json(serde_json::json!({ "events": events })).into_response()
+    let Some(live) = live else {
+        return Json(serde_json::json!({ "events": events })).into_response();
+    };
+    stream(events, live, query, since)
+}
+
+/// The recorded events, then each new one as it is recorded, as server-sent events (`event:`
+/// the detail-type, `id:` the event id, `data:` the envelope). A listener that falls more than
+/// [`PUBLISH_BACKLOG`] events behind gets a `lagged` event saying how many it missed.
+fn stream(
+    recorded: Vec<Event>,
+    live: tokio::sync::broadcast::Receiver<Arc<Event>>,
+    query: EventsQuery,
+    since: Option<Timestamp>,
+) -> Response {
+    use axum::response::sse::{Event as Sse, KeepAlive};
+    use tokio_stream::StreamExt;
+    use tokio_stream::wrappers::BroadcastStream;
+    use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+
+    let last_recorded = recorded.last().map(|e| e.sequence);
+    let to_sse =
+        |e: &Event| Sse::default().event(e.detail_type.clone()).id(e.id.clone()).json_data(e).ok();
+    let first: Vec<Sse> = recorded.iter().filter_map(to_sse).collect();
+    let new = BroadcastStream::new(live).filter_map(move |item| match item {
+        // Already sent from the log.
+        Ok(e) if last_recorded.is_some_and(|last| e.sequence <= last) => None,
+        Ok(e) if query.matches(&e, since) => to_sse(&e),
+        Ok(_) => None,
+        Err(BroadcastStreamRecvError::Lagged(n)) => {
+            Some(Sse::default().event("lagged").data(format!("{n} events were missed")))
+        }
+    });
+    let all = tokio_stream::iter(first).chain(new).map(Ok::<_, std::convert::Infallible>);
+    axum::response::sse::Sse::new(all).keep_alive(KeepAlive::default()).into_response()
 }
 
 fn parse_time(text: &str) -> Result<Timestamp, ControlError> {

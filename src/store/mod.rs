@@ -46,7 +46,12 @@ pub struct RegionState {
 }
 
 impl RegionState {
-    fn new(scope: Scope, seed: Option<u64>, token_key: Arc<crate::tokens::TokenKey>) -> Self {
+    fn new(
+        scope: Scope,
+        seed: Option<u64>,
+        token_key: Arc<crate::tokens::TokenKey>,
+        events: crate::sim::events::Publisher,
+    ) -> Self {
         let ids = IdGen::new(seed, &scope.account, &scope.region);
         let endpoint_prefix = ids.hex(12);
         let stage_endpoint_prefix = ids.hex(12);
@@ -57,7 +62,7 @@ impl RegionState {
             stage_endpoint_prefix,
             ivs: ivs::IvsState::default(),
             realtime: ivs_realtime::RealtimeState::default(),
-            events: Default::default(),
+            events: crate::sim::events::EventLog::new(events),
             token_key,
         }
     }
@@ -161,12 +166,20 @@ pub struct Store {
     cloudcontrol: DashMap<Scope, Arc<parking_lot::Mutex<crate::cloudcontrol::requests::Requests>>>,
     seed: Option<u64>,
     token_key: Arc<crate::tokens::TokenKey>,
+    /// Every scope's new events, for listeners of all accounts and regions.
+    events: crate::sim::events::Publisher,
 }
 
 impl Store {
     pub fn new(seed: Option<u64>) -> Self {
         let token_key = Arc::new(crate::tokens::TokenKey::generate(seed));
-        Store { scopes: DashMap::new(), cloudcontrol: DashMap::new(), seed, token_key }
+        let (events, _) = tokio::sync::broadcast::channel(crate::sim::events::PUBLISH_BACKLOG);
+        Store { scopes: DashMap::new(), cloudcontrol: DashMap::new(), seed, token_key, events }
+    }
+
+    /// New events of every scope, as they are recorded.
+    pub fn events(&self) -> &crate::sim::events::Publisher {
+        &self.events
     }
 
     /// The key that signs the participant tokens this server issues.
@@ -189,7 +202,12 @@ impl Store {
         self.scopes
             .entry(key.clone())
             .or_insert_with(|| {
-                Arc::new(RwLock::new(RegionState::new(key, self.seed, self.token_key.clone())))
+                Arc::new(RwLock::new(RegionState::new(
+                    key,
+                    self.seed,
+                    self.token_key.clone(),
+                    self.events.clone(),
+                )))
             })
             .clone()
     }
