@@ -114,6 +114,20 @@ async fn an_encoder_publishes_into_the_attached_stage_and_is_recorded() {
         Some(format!("{stage_id}/{session_id}/{}", s.participant_id).as_str())
     );
 
+    // Its recording starting is an EventBridge event of its own type.
+    let recorded = server
+        .send(reqwest::Client::new().get(format!("{}/_ivs-local/events", server.url)).query(&[
+            ("resource", s.stage_arn.as_str()),
+            ("detail-type", "IVS Participant Recording State Change"),
+        ]))
+        .await;
+    let events = recorded.json["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let detail = &events[0]["detail"];
+    assert_eq!(detail["event_name"], "Recording Start");
+    assert_eq!(detail["participant_id"], s.participant_id.as_str());
+    assert_eq!(detail["recording_s3_bucket_name"], "recordings-bucket");
+
     // While a participant is recorded, the stage's recording configuration cannot change.
     let change = rt
         .update_stage()

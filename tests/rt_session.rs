@@ -264,19 +264,12 @@ async fn a_stage_session_is_reported_from_first_join_to_last_leave() {
             )
         })
         .collect();
+    // Only what AWS documents as `IVS Stage Update` events: publishing, publish errors and
+    // replication (joins, subscriptions and sessions are in ListParticipantEvents only).
     let expected: Vec<(String, String)> = [
-        ("Session Created", ""),
-        ("Participant Joined", &alice),
         ("Participant Published", &alice),
-        ("Participant Joined", &bob),
-        ("Participant Subscribed", &bob),
         ("Participant Publish Error", &bob),
-        ("Participant Unsubscribed", &bob),
-        ("Participant Left", &bob),
-        ("Participant Join Error", &bob),
         ("Participant Unpublished", &alice),
-        ("Participant Left", &alice),
-        ("Session Ended", ""),
     ]
     .into_iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -335,10 +328,7 @@ async fn deleting_a_stage_disconnects_everyone_and_ends_the_session() {
         .iter()
         .map(|e| e["detail"]["event_name"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(
-        names[names.len() - 3..],
-        ["Participant Unpublished", "Participant Left", "Session Ended"]
-    );
+    assert_eq!(names.last().map(String::as_str), Some("Participant Unpublished"), "{names:?}");
     let left =
         control(&server, "leave", json!({"stageArn": stage_arn, "participantId": pid})).await;
     assert_eq!(left.status, 404);

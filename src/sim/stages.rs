@@ -36,8 +36,10 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// The EventBridge detail-type of every participant and session event of a stage.
+/// The EventBridge detail-type of a stage's publishing and replication events.
 const STAGE_UPDATE: &str = "IVS Stage Update";
+/// The EventBridge detail-type of a participant's recording starting and ending.
+const RECORDING_STATE_CHANGE: &str = "IVS Participant Recording State Change";
 
 /// Who is joining a stage, and with what rights.
 #[derive(Debug, Clone)]
@@ -321,7 +323,6 @@ pub fn join(
             connections: BTreeMap::new(),
             replicas: BTreeMap::new(),
         });
-        push_session_event(st, &stage_arn, &session_id, "Session Created");
     }
     let recording = recording_target(st, stage_id)
         .filter(|_| joiner.replica_of.is_none() || records_replicas(st, stage_id));
@@ -464,12 +465,26 @@ pub fn set_publishing(
     }
     // Recorded participants (recording state not DISABLED since they joined) record while
     // they publish.
+    let mut recording_change = None;
     if p.recording_state != Some(ParticipantRecordingState::Disabled) {
-        p.recording_state = Some(if publish {
+        let state = if publish {
             ParticipantRecordingState::Active
         } else {
             ParticipantRecordingState::Stopped
-        });
+        };
+        if p.recording_state != Some(state) {
+            let name = if publish { "Recording Start" } else { "Recording End" };
+            let detail = json!({
+                "session_id": session.session_id,
+                "participant_id": participant_id,
+                "user_id": p.user_id.clone().unwrap_or_default(),
+                "event_name": name,
+                "recording_s3_bucket_name": p.recording_s3_bucket_name,
+                "recording_s3_key_prefix": p.recording_s3_prefix,
+            });
+            recording_change = Some(detail);
+        }
+        p.recording_state = Some(state);
     }
     let subscribers: Vec<String> = session
         .connections
@@ -479,6 +494,16 @@ pub fn set_publishing(
         .collect();
     if publish {
         record(st, stage_id, participant_id, EventName::PublishStarted, None, None);
+    }
+    if let Some(detail) = recording_change {
+        let stage_arn = st.realtime.stages[stage_id].arn.clone();
+        st.events.push(
+            &st.scope,
+            RECORDING_STATE_CHANGE,
+            Timestamp::now(),
+            vec![stage_arn],
+            detail,
+        );
     }
     let name = if publish { EventName::SubscribeStarted } else { EventName::SubscribeStopped };
     for subscriber in subscribers {
@@ -564,8 +589,6 @@ pub fn leave(st: &mut RegionState, stage_id: &str, participant_id: &str) {
         if let Some(s) = stage.sessions.iter_mut().rev().find(|s| s.session_id == session_id) {
             s.end_time = Some(now);
         }
-        let stage_arn = stage.arn.clone();
-        push_session_event(st, &stage_arn, &session_id, "Session Ended");
     }
 }
 
@@ -793,19 +816,9 @@ fn join_error(
         replica: Some(false),
         ..Default::default()
     };
+    // A refused join is a participant event only: AWS documents no EventBridge event for it.
+    let _ = user_id;
     session.events.entry(participant_id.to_string()).or_default().push(event);
-    let session_id = session.session_id.clone();
-    let stage_arn = st.realtime.stages[stage_id].arn.clone();
-    let mut detail = json!({
-        "session_id": session_id,
-        "event_name": "Participant Join Error",
-        "user_id": user_id,
-        "participant_id": participant_id,
-    });
-    if let Some(code) = error {
-        detail["error_code"] = json!(code.as_str());
-    }
-    st.events.push(&st.scope, STAGE_UPDATE, Timestamp::now(), vec![stage_arn], detail);
 }
 
 fn push(st: &mut RegionState, stage_id: &str, event: Event) {
@@ -840,27 +853,19 @@ fn push(st: &mut RegionState, stage_id: &str, event: Event) {
     }
 }
 
-/// The `event_name` of the `IVS Stage Update` event a participant event sends, per AWS's
-/// "Using Amazon EventBridge with IVS Real-Time Streaming" page. Replication events have no
-/// documented EventBridge counterpart, so they send none.
+/// The `event_name` of the `IVS Stage Update` event a participant event sends. AWS's "Using
+/// Amazon EventBridge with IVS Real-Time Streaming" page lists exactly these five; joining,
+/// leaving, subscribing and sessions starting or ending are reported by
+/// ListParticipantEvents and ListStageSessions only.
 fn bridge_name(name: EventName) -> Option<&'static str> {
     Some(match name {
-        EventName::Joined => "Participant Joined",
-        EventName::Left => "Participant Left",
         EventName::PublishStarted => "Participant Published",
         EventName::PublishStopped => "Participant Unpublished",
-        EventName::SubscribeStarted => "Participant Subscribed",
-        EventName::SubscribeStopped => "Participant Unsubscribed",
-        EventName::JoinError => "Participant Join Error",
         EventName::PublishError => "Participant Publish Error",
-        EventName::SubscribeError => "Participant Subscribe Error",
+        EventName::ReplicationStarted => "Participant Replication Started",
+        EventName::ReplicationStopped => "Participant Replication Stopped",
         _ => return None,
     })
-}
-
-fn push_session_event(st: &mut RegionState, stage_arn: &str, session_id: &str, event_name: &str) {
-    let detail = json!({ "session_id": session_id, "event_name": event_name });
-    st.events.push(&st.scope, STAGE_UPDATE, Timestamp::now(), vec![stage_arn.to_string()], detail);
 }
 
 // ---------------------------------------------------------------------------------------------
