@@ -32,6 +32,9 @@ struct Cli {
     /// Seed for generated ids and secrets, for reproducible runs.
     #[arg(long, env = "IVS_LOCAL_SEED")]
     seed: Option<u64>,
+    /// POST every IVS event, in EventBridge's envelope, to this http:// URL as it happens.
+    #[arg(long, env = "IVS_LOCAL_EVENTS_WEBHOOK")]
+    events_webhook: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -83,6 +86,7 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
     let config = Config {
         defaults: Defaults { account: cli.account_id, region: cli.region },
         seed: cli.seed,
+        events_webhook: cli.events_webhook,
     };
     tracing::info!(
         "ivs-local {} listening on http://{}",

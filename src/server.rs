@@ -25,6 +25,8 @@ pub struct Config {
     pub defaults: Defaults,
     /// Seeds id generation, for reproducible runs.
     pub seed: Option<u64>,
+    /// Where to POST every event as it is recorded (`--events-webhook`).
+    pub events_webhook: Option<String>,
 }
 
 impl Default for Config {
@@ -32,6 +34,7 @@ impl Default for Config {
         Config {
             defaults: Defaults { account: "000000000000".into(), region: "us-east-1".into() },
             seed: None,
+            events_webhook: None,
         }
     }
 }
@@ -55,12 +58,17 @@ pub struct Handled {
 }
 
 pub fn router(config: Config) -> Router {
+    router_and_app(config).0
+}
+
+/// The router, and the state its handlers share (for the tasks that run beside them).
+fn router_and_app(config: Config) -> (Router, Arc<App>) {
     let app = Arc::new(App {
         store: Store::new(config.seed),
         defaults: config.defaults,
         started: Instant::now(),
     });
-    Router::new()
+    let router = Router::new()
         .route(
             "/_ivs-local/health",
             get(api::internal::health).fallback(api::internal::wrong_method),
@@ -108,11 +116,12 @@ pub fn router(config: Config) -> Router {
         )
         .route("/_ivs-local/{*rest}", any(api::internal::unknown))
         .fallback(api::handle)
-        .with_state(app)
+        .with_state(app.clone())
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("a handler panicked").into_response()
         }))
-        .layer(middleware::from_fn(access_log))
+        .layer(middleware::from_fn(access_log));
+    (router, app)
 }
 
 /// Serves `listener` until `shutdown` completes, then finishes the requests in flight.
@@ -126,7 +135,13 @@ pub async fn run(
         api::model::model(service);
     }
     api::routing::init();
-    axum::serve(listener, router(config)).with_graceful_shutdown(shutdown).await
+    let webhook = config.events_webhook.clone();
+    let (router, app) = router_and_app(config);
+    if let Some(url) = webhook {
+        crate::sim::delivery::spawn_webhook(app.store.events(), &url)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    }
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }
 
 /// Gives every request an id, answers with it, and logs one line per request.

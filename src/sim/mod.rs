@@ -8,6 +8,7 @@
 //! [`ControlError`]s: `{"message"}` with a 4xx status and `x-amzn-ErrorType`.
 
 pub mod broadcast;
+pub mod delivery;
 pub mod events;
 pub mod keys;
 pub mod playback;
