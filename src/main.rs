@@ -35,6 +35,9 @@ struct Cli {
     /// POST every IVS event, in EventBridge's envelope, to this http:// URL as it happens.
     #[arg(long, env = "IVS_LOCAL_EVENTS_WEBHOOK")]
     events_webhook: Option<String>,
+    /// Put every IVS event on this EventBridge-compatible http:// endpoint (LocalStack, moto).
+    #[arg(long, env = "IVS_LOCAL_EVENTBRIDGE_ENDPOINT")]
+    eventbridge_endpoint: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -87,6 +90,7 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
         defaults: Defaults { account: cli.account_id, region: cli.region },
         seed: cli.seed,
         events_webhook: cli.events_webhook,
+        eventbridge_endpoint: cli.eventbridge_endpoint,
     };
     tracing::info!(
         "ivs-local {} listening on http://{}",

@@ -27,6 +27,8 @@ pub struct Config {
     pub seed: Option<u64>,
     /// Where to POST every event as it is recorded (`--events-webhook`).
     pub events_webhook: Option<String>,
+    /// An EventBridge-compatible endpoint to put every event on (`--eventbridge-endpoint`).
+    pub eventbridge_endpoint: Option<String>,
 }
 
 impl Default for Config {
@@ -35,6 +37,7 @@ impl Default for Config {
             defaults: Defaults { account: "000000000000".into(), region: "us-east-1".into() },
             seed: None,
             events_webhook: None,
+            eventbridge_endpoint: None,
         }
     }
 }
@@ -135,11 +138,15 @@ pub async fn run(
         api::model::model(service);
     }
     api::routing::init();
-    let webhook = config.events_webhook.clone();
+    let (webhook, eventbridge) =
+        (config.events_webhook.clone(), config.eventbridge_endpoint.clone());
     let (router, app) = router_and_app(config);
+    let invalid = |e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
     if let Some(url) = webhook {
-        crate::sim::delivery::spawn_webhook(app.store.events(), &url)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        crate::sim::delivery::spawn_webhook(app.store.events(), &url).map_err(invalid)?;
+    }
+    if let Some(url) = eventbridge {
+        crate::sim::delivery::spawn_eventbridge(app.store.events(), &url).map_err(invalid)?;
     }
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }
