@@ -21,6 +21,7 @@ pub mod api;
 pub mod cloudcontrol;
 pub mod context;
 pub mod error;
+pub mod init;
 pub mod server;
 pub mod sim;
 pub mod store;

@@ -38,6 +38,9 @@ struct Cli {
     /// Put every IVS event on this EventBridge-compatible http:// endpoint (LocalStack, moto).
     #[arg(long, env = "IVS_LOCAL_EVENTBRIDGE_ENDPOINT")]
     eventbridge_endpoint: Option<String>,
+    /// A JSON file of AWS API calls to make before the port opens (see the README).
+    #[arg(long, env = "IVS_LOCAL_INIT")]
+    init: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -86,11 +89,21 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
                 format!("cannot listen on {}:{}: {e}", cli.host, cli.port),
             )
         })?;
+    let init = match &cli.init {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("init file {}: {e}", path.display()))
+            })?;
+            Some((path.display().to_string(), text))
+        }
+        None => None,
+    };
     let config = Config {
         defaults: Defaults { account: cli.account_id, region: cli.region },
         seed: cli.seed,
         events_webhook: cli.events_webhook,
         eventbridge_endpoint: cli.eventbridge_endpoint,
+        init,
     };
     tracing::info!(
         "ivs-local {} listening on http://{}",

@@ -29,6 +29,8 @@ pub struct Config {
     pub events_webhook: Option<String>,
     /// An EventBridge-compatible endpoint to put every event on (`--eventbridge-endpoint`).
     pub eventbridge_endpoint: Option<String>,
+    /// AWS API calls to run before the port opens (`--init`): the file's path and text.
+    pub init: Option<(String, String)>,
 }
 
 impl Default for Config {
@@ -38,6 +40,7 @@ impl Default for Config {
             seed: None,
             events_webhook: None,
             eventbridge_endpoint: None,
+            init: None,
         }
     }
 }
@@ -140,8 +143,13 @@ pub async fn run(
     api::routing::init();
     let (webhook, eventbridge) =
         (config.events_webhook.clone(), config.eventbridge_endpoint.clone());
+    let init = config.init.clone();
     let (router, app) = router_and_app(config);
     let invalid = |e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+    if let Some((path, text)) = init {
+        let n = crate::init::run(&app, &path, &text).map_err(invalid)?;
+        tracing::info!("init file {path}: {n} calls made");
+    }
     if let Some(url) = webhook {
         crate::sim::delivery::spawn_webhook(app.store.events(), &url).map_err(invalid)?;
     }
