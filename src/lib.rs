@@ -25,4 +25,5 @@ pub mod server;
 pub mod sim;
 pub mod store;
 pub mod sts;
+pub mod tls;
 pub mod tokens;

@@ -4,9 +4,12 @@
 use clap::{Parser, Subcommand};
 use ivs_local::context::Defaults;
 use ivs_local::server::{self, Config};
+use ivs_local::tls::{CertKeyPem, Tls};
 use std::io::{IsTerminal, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
@@ -32,6 +35,16 @@ struct Cli {
     /// Seed for generated ids and secrets, for reproducible runs.
     #[arg(long, env = "IVS_LOCAL_SEED")]
     seed: Option<u64>,
+    /// Another name the generated TLS certificate covers, besides localhost, 127.0.0.1 and ::1
+    /// (repeatable; in the environment, comma-separated).
+    #[arg(long = "tls-hostname", env = "IVS_LOCAL_TLS_HOSTNAME", value_delimiter = ',')]
+    tls_hostnames: Vec<String>,
+    /// PEM certificate (chain) to serve HTTPS with instead of a generated one; needs --tls-key.
+    #[arg(long, env = "IVS_LOCAL_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "IVS_LOCAL_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -73,6 +86,17 @@ fn main() -> ExitCode {
 }
 
 async fn serve(cli: Cli) -> std::io::Result<()> {
+    let tls = match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => {
+            if !cli.tls_hostnames.is_empty() {
+                tracing::warn!("--tls-hostname only names a generated certificate; ignored");
+            }
+            CertKeyPem::read(cert, key).and_then(Tls::given)
+        }
+        // clap's `requires` rules out one without the other.
+        _ => Ok(Tls::generated(cli.tls_hostnames.clone())),
+    }
+    .map_err(std::io::Error::other)?;
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port)).await.map_err(|e| {
             std::io::Error::new(
@@ -83,12 +107,14 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
     let config = Config {
         defaults: Defaults { account: cli.account_id, region: cli.region },
         seed: cli.seed,
+        tls: Arc::new(tls),
     };
     tracing::info!(
         "ivs-local {} listening on http://{}",
         env!("CARGO_PKG_VERSION"),
         listener.local_addr()?
     );
+    tracing::info!("HTTPS on the same port; its certificate is at /_ivs-local/tls/cert.pem");
     server::run(listener, config, shutdown_signal()).await?;
     tracing::info!("ivs-local stopped");
     Ok(())
