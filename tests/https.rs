@@ -128,7 +128,10 @@ async fn extra_hostnames_are_covered_and_tls_connections_stay_alive() {
 }
 
 mod binary {
-    use std::process::Command;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
 
     const BIN: &str = env!("CARGO_BIN_EXE_ivs-local");
 
@@ -168,5 +171,45 @@ mod binary {
         let message =
             refused(&["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
         assert!(message.contains("do not fit together"), "{message}");
+    }
+
+    #[test]
+    fn sigterm_is_not_held_up_by_idle_or_half_open_connections() {
+        let mut child = Command::new(BIN)
+            .args(["--port", "0", "--host", "127.0.0.1"])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut log = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        log.read_line(&mut line).unwrap();
+        let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+        let addr = ("127.0.0.1", port);
+
+        // Connected but silent; a TLS handshake cut after its first byte; HTTP kept alive.
+        let _silent = TcpStream::connect(addr).unwrap();
+        let mut half = TcpStream::connect(addr).unwrap();
+        half.write_all(&[0x16]).unwrap();
+        let mut kept = TcpStream::connect(addr).unwrap();
+        kept.write_all(b"GET /_ivs-local/health HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut head = [0u8; 15];
+        kept.read_exact(&mut head).unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200 OK");
+
+        let pid = child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("still running 5 s after SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(status.success(), "{status:?}");
     }
 }
