@@ -2,6 +2,8 @@
 //! `ivs-realtime`), served together on one port from memory.
 //!
 //! How a request flows:
+//! 0. `server.rs` accepts the connection and, when its first byte opens a TLS handshake,
+//!    decrypts it with `tls.rs`'s certificate; either way it is HTTP/1.1 from here on.
 //! 1. `server.rs` gives it a request id and serves `/_ivs-local/` itself; everything else goes
 //!    to `api::handle`. `/` with `X-Amz-Target: CloudApiService.*` goes to `cloudcontrol/`
 //!    (which calls the IVS operations through `api::call`), and `/` with an STS `Action` to
@@ -26,4 +28,5 @@ pub mod server;
 pub mod sim;
 pub mod store;
 pub mod sts;
+pub mod tls;
 pub mod tokens;

@@ -4,9 +4,12 @@
 use clap::{Parser, Subcommand};
 use ivs_local::context::Defaults;
 use ivs_local::server::{self, Config};
+use ivs_local::tls::{CertKeyPem, Tls};
 use std::io::{IsTerminal, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
@@ -41,6 +44,16 @@ struct Cli {
     /// A JSON file of AWS API calls to make before the port opens (see the README).
     #[arg(long, env = "IVS_LOCAL_INIT")]
     init: Option<std::path::PathBuf>,
+    /// Another name the generated TLS certificate covers, besides localhost, 127.0.0.1 and ::1
+    /// (repeatable; in the environment, comma-separated).
+    #[arg(long = "tls-hostname", env = "IVS_LOCAL_TLS_HOSTNAME", value_delimiter = ',')]
+    tls_hostnames: Vec<String>,
+    /// PEM certificate (chain) to serve HTTPS with instead of a generated one; needs --tls-key.
+    #[arg(long, env = "IVS_LOCAL_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "IVS_LOCAL_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -82,6 +95,17 @@ fn main() -> ExitCode {
 }
 
 async fn serve(cli: Cli) -> std::io::Result<()> {
+    let tls = match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => {
+            if !cli.tls_hostnames.is_empty() {
+                tracing::warn!("--tls-hostname only names a generated certificate; ignored");
+            }
+            CertKeyPem::read(cert, key).and_then(Tls::given)
+        }
+        // clap's `requires` rules out one without the other.
+        _ => Ok(Tls::generated(cli.tls_hostnames.clone())),
+    }
+    .map_err(std::io::Error::other)?;
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port)).await.map_err(|e| {
             std::io::Error::new(
@@ -104,12 +128,14 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
         events_webhook: cli.events_webhook,
         eventbridge_endpoint: cli.eventbridge_endpoint,
         init,
+        tls: Arc::new(tls),
     };
     tracing::info!(
         "ivs-local {} listening on http://{}",
         env!("CARGO_PKG_VERSION"),
         listener.local_addr()?
     );
+    tracing::info!("HTTPS on the same port; its certificate is at /_ivs-local/tls/cert.pem");
     server::run(listener, config, shutdown_signal()).await?;
     tracing::info!("ivs-local stopped");
     Ok(())

@@ -2,21 +2,27 @@
 //! log, panic guard) and [`run`], which serves a bound listener until shutdown.
 //!
 //! `/_ivs-local/...` goes to `api::internal`; everything else falls back to `api::handle`.
+//! One port answers both HTTP and HTTPS: [`run`] peeks at each connection's first byte and
+//! passes a TLS handshake through `tls.rs`'s acceptor, as LocalStack's edge port does.
 
 use crate::api;
 use crate::context::Defaults;
 use crate::error::ApiError;
 use crate::store::Store;
+use crate::tls::Tls;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
 
 /// Server settings that do not concern the socket.
@@ -31,6 +37,8 @@ pub struct Config {
     pub eventbridge_endpoint: Option<String>,
     /// AWS API calls to run before the port opens (`--init`): the file's path and text.
     pub init: Option<(String, String)>,
+    /// The certificate for HTTPS connections; by default one generated on first use.
+    pub tls: Arc<Tls>,
 }
 
 impl Default for Config {
@@ -41,6 +49,7 @@ impl Default for Config {
             events_webhook: None,
             eventbridge_endpoint: None,
             init: None,
+            tls: Arc::default(),
         }
     }
 }
@@ -50,6 +59,7 @@ pub struct App {
     pub store: Store,
     pub defaults: Defaults,
     pub started: Instant,
+    pub tls: Arc<Tls>,
 }
 
 /// The request id, made by the middleware and sent back as `x-amzn-RequestId`.
@@ -73,6 +83,7 @@ fn router_and_app(config: Config) -> (Router, Arc<App>) {
         store: Store::new(config.seed),
         defaults: config.defaults,
         started: Instant::now(),
+        tls: config.tls,
     });
     let router = Router::new()
         .route(
@@ -120,6 +131,10 @@ fn router_and_app(config: Config) -> (Router, Arc<App>) {
             "/_ivs-local/keys",
             get(crate::sim::keys::keys).fallback(crate::sim::keys::wrong_method),
         )
+        .route(
+            "/_ivs-local/tls/cert.pem",
+            get(crate::tls::cert_route).fallback(api::internal::wrong_method),
+        )
         .route("/_ivs-local/{*rest}", any(api::internal::unknown))
         .fallback(api::handle)
         .with_state(app.clone())
@@ -141,6 +156,7 @@ pub async fn run(
         api::model::model(service);
     }
     api::routing::init();
+    let tls = config.tls.clone();
     let (webhook, eventbridge) =
         (config.events_webhook.clone(), config.eventbridge_endpoint.clone());
     let init = config.init.clone();
@@ -156,7 +172,102 @@ pub async fn run(
     if let Some(url) = eventbridge {
         crate::sim::delivery::spawn_eventbridge(app.store.events(), &url).map_err(invalid)?;
     }
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    // Every connection task holds a receiver: `send(true)` asks them to finish, and
+    // `closed()` completes once the last of them has.
+    let (stopping, stop_seen) = watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        tokio::spawn(connection(stream, router.clone(), tls.clone(), stop_seen.clone()));
+    }
+    drop(listener);
+    drop(stop_seen);
+    let _ = stopping.send(true);
+    stopping.closed().await;
+    Ok(())
+}
+
+/// Serves one connection, over TLS when its first byte is a handshake record (0x16), until the
+/// client closes it or shutdown asks it to finish its current request.
+async fn connection(
+    stream: TcpStream,
+    router: Router,
+    tls: Arc<Tls>,
+    mut stop: watch::Receiver<bool>,
+) {
+    const TLS_HANDSHAKE: u8 = 0x16;
+    let mut first = [0u8; 1];
+    // A client that connects and sends nothing must not hold shutdown up.
+    let peeked = tokio::select! {
+        peeked = stream.peek(&mut first) => peeked,
+        _ = stop.wait_for(|s| *s) => return,
+    };
+    match peeked {
+        Ok(1..) if first[0] == TLS_HANDSHAKE => {
+            let acceptor = match tls.acceptor() {
+                Ok(acceptor) => acceptor,
+                Err(e) => {
+                    tracing::error!("refusing a TLS connection: {e}");
+                    return;
+                }
+            };
+            let handshake = tokio::select! {
+                handshake = acceptor.accept(stream) => handshake,
+                _ = stop.wait_for(|s| *s) => return,
+            };
+            match handshake {
+                Ok(stream) => serve_http1(TokioIo::new(stream), router, stop).await,
+                Err(e) => tracing::debug!("TLS handshake failed: {e}"),
+            }
+        }
+        Ok(_) => serve_http1(TokioIo::new(stream), router, stop).await,
+        Err(e) => tracing::debug!("connection failed before its first byte: {e}"),
+    }
+}
+
+/// HTTP/1.1 with keep-alive, as `axum::serve` configured it (the router enables no HTTP/2).
+async fn serve_http1<I>(io: TokioIo<I>, router: Router, mut stop: watch::Receiver<bool>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = TowerToHyperService::new(router);
+    let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
+    let mut conn = std::pin::pin!(conn);
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!("connection ended: {e}");
+                }
+                return;
+            }
+            _ = stop.wait_for(|s| *s), if !stopping => {
+                stopping = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// Per-connection failures (a client that reset before we accepted) are routine; anything else
+/// (out of file descriptors) would repeat at once, so wait before accepting again.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::*;
+    if matches!(e.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset) {
+        return;
+    }
+    tracing::error!("accept failed: {e}");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 }
 
 /// Gives every request an id, answers with it, and logs one line per request.
