@@ -2,7 +2,8 @@
 //! `ivs-realtime`), served together on one port from memory.
 //!
 //! How a request flows:
-//! 1. `server.rs` gives it a request id and serves `/_ivs-local/` itself; everything else goes
+//! 1. `server.rs` gives it a request id, `cors.rs` answers preflights and adds the CORS
+//!    headers, and `server.rs` serves `/_ivs-local/` itself; everything else goes
 //!    to `api::handle`. `/` with `X-Amz-Target: CloudApiService.*` goes to `cloudcontrol/`
 //!    (which calls the IVS operations through `api::call`), and `/` with an STS `Action` to
 //!    `sts.rs`.
@@ -20,6 +21,7 @@
 pub mod api;
 pub mod cloudcontrol;
 pub mod context;
+pub mod cors;
 pub mod error;
 pub mod server;
 pub mod sim;

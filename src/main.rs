@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use ivs_local::context::Defaults;
+use ivs_local::cors::AllowedOrigins;
 use ivs_local::server::{self, Config};
 use std::io::{IsTerminal, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
@@ -32,6 +33,10 @@ struct Cli {
     /// Seed for generated ids and secrets, for reproducible runs.
     #[arg(long, env = "IVS_LOCAL_SEED")]
     seed: Option<u64>,
+    /// Comma-separated origins browsers may call from (e.g. `http://localhost:3000`); others
+    /// get no `Access-Control-Allow-Origin`. Default: any origin, as AWS.
+    #[arg(long, env = "IVS_LOCAL_CORS_ORIGINS", default_value = "*", value_parser = cors_origins)]
+    cors_origins: AllowedOrigins,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -48,6 +53,10 @@ fn account_id(s: &str) -> Result<String, String> {
     } else {
         Err("an account id is 12 digits".to_string())
     }
+}
+
+fn cors_origins(s: &str) -> Result<AllowedOrigins, String> {
+    Ok(AllowedOrigins::parse(s))
 }
 
 fn main() -> ExitCode {
@@ -83,6 +92,7 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
     let config = Config {
         defaults: Defaults { account: cli.account_id, region: cli.region },
         seed: cli.seed,
+        cors_origins: cli.cors_origins,
     };
     tracing::info!(
         "ivs-local {} listening on http://{}",

@@ -1,10 +1,11 @@
 //! The HTTP server: the axum router, the middleware every request passes (request id, access
-//! log, panic guard) and [`run`], which serves a bound listener until shutdown.
+//! log, CORS, panic guard) and [`run`], which serves a bound listener until shutdown.
 //!
 //! `/_ivs-local/...` goes to `api::internal`; everything else falls back to `api::handle`.
 
 use crate::api;
 use crate::context::Defaults;
+use crate::cors::{self, AllowedOrigins};
 use crate::error::ApiError;
 use crate::store::Store;
 use axum::Router;
@@ -25,6 +26,8 @@ pub struct Config {
     pub defaults: Defaults,
     /// Seeds id generation, for reproducible runs.
     pub seed: Option<u64>,
+    /// Origins that browsers may call from (`--cors-origins`); any by default, as AWS.
+    pub cors_origins: AllowedOrigins,
 }
 
 impl Default for Config {
@@ -32,6 +35,7 @@ impl Default for Config {
         Config {
             defaults: Defaults { account: "000000000000".into(), region: "us-east-1".into() },
             seed: None,
+            cors_origins: AllowedOrigins::Any,
         }
     }
 }
@@ -112,6 +116,9 @@ pub fn router(config: Config) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("a handler panicked").into_response()
         }))
+        // Outside the panic guard, so a 500 from a panic still reaches the browser's script;
+        // inside the access log, so preflights are logged and get a request id.
+        .layer(middleware::from_fn_with_state(config.cors_origins, cors::layer))
         .layer(middleware::from_fn(access_log))
 }
 
