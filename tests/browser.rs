@@ -1,8 +1,9 @@
 //! A real browser against ivs-local: headless Chromium loads a page from a second origin, and
 //! the page's script (`tests/browser/page.js`, the AWS SDK for JavaScript v3's
-//! `@aws-sdk/client-ivs` bundled by esbuild) creates a channel and lists channels. The test
-//! reads the outcome from the page's DOM (`--dump-dom`), then asks the Rust SDK. This is what
-//! a browser app depends on: preflights pass, and the SDK can read the answers' headers.
+//! `@aws-sdk/client-ivs` bundled by esbuild) creates a channel, lists channels and reads a 404
+//! for a missing one. The test reads the outcome from the page's DOM (`--dump-dom`), then asks
+//! the Rust SDK. This is what a browser app depends on: preflights pass, and the SDK can read
+//! the answers' headers.
 //!
 //! Needs Debian's `/usr/bin/chromium` and the npm packages of `tests/browser` (`.ci/run`
 //! installs both). Without them the test says why on stderr and passes, unless `CI` is set:
@@ -43,6 +44,11 @@ async fn a_page_on_another_origin_creates_and_lists_channels_with_the_js_sdk() {
     assert_eq!(names.len(), 2, "{result}");
     assert!(names.contains(&"made-before") && names.contains(&"from-browser"), "{result}");
     assert!(listed.iter().any(|c| c["arn"] == arn), "{result}");
+    // The error type and request id of a 404 reached the SDK through the expose list.
+    let not_found = &result["notFound"];
+    assert_eq!(not_found["name"], "ResourceNotFoundException", "{result}");
+    assert_eq!(not_found["status"], 404, "{result}");
+    assert!(not_found["requestId"].as_str().is_some_and(|id| !id.is_empty()), "{result}");
 
     let channel = ivs.get_channel().arn(arn).send().await.unwrap();
     let channel = channel.channel().unwrap();

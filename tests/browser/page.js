@@ -1,8 +1,13 @@
-// Runs in the browser, on a page served from another origin than ivs-local: creates a channel
-// and lists channels with the AWS SDK for JavaScript v3, then shows what it got in
-// <pre id="result"> (or the error in <pre id="error">) for tests/browser.rs to read from the
-// DOM. Everything it needs comes in the page's query: ?endpoint=...&name=...
-import { CreateChannelCommand, IvsClient, ListChannelsCommand } from "@aws-sdk/client-ivs";
+// Runs in the browser, on a page served from another origin than ivs-local: creates a channel,
+// lists channels and asks for a channel that does not exist, with the AWS SDK for JavaScript
+// v3, then shows what it got in <pre id="result"> (or the error in <pre id="error">) for
+// tests/browser.rs to read from the DOM. Its input comes in the query: ?endpoint=...&name=...
+import {
+  CreateChannelCommand,
+  GetChannelCommand,
+  IvsClient,
+  ListChannelsCommand,
+} from "@aws-sdk/client-ivs";
 
 const query = new URLSearchParams(location.search);
 
@@ -18,11 +23,23 @@ async function run() {
     new CreateChannelCommand({ name: query.get("name"), tags: { from: "browser" } }),
   );
   const listed = await client.send(new ListChannelsCommand({}));
+  // IVS's error body names no error type (no `__type` or `code`): the SDK learns it from
+  // `x-amzn-ErrorType`, which the browser lets it read only if the answer exposes it.
+  const missing = created.channel.arn.replace(/channel\/.*/, "channel/abcdABCDefgh");
+  const notFound = await client.send(new GetChannelCommand({ arn: missing })).then(
+    () => ({ name: "no error" }),
+    (e) => ({
+      name: e.name,
+      status: e.$metadata?.httpStatusCode,
+      requestId: e.$metadata?.requestId,
+    }),
+  );
   return {
     channelArn: created.channel.arn,
     streamKey: created.streamKey.value,
     requestId: created.$metadata.requestId,
     listed: listed.channels.map((c) => ({ arn: c.arn, name: c.name })),
+    notFound,
   };
 }
 
