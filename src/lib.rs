@@ -4,7 +4,8 @@
 //! How a request flows:
 //! 0. `server.rs` accepts the connection and, when its first byte opens a TLS handshake,
 //!    decrypts it with `tls.rs`'s certificate; either way it is HTTP/1.1 from here on.
-//! 1. `server.rs` gives it a request id and serves `/_ivs-local/` itself; everything else goes
+//! 1. `server.rs` gives it a request id, `cors.rs` answers preflights and adds the CORS
+//!    headers, and `server.rs` serves `/_ivs-local/` itself; everything else goes
 //!    to `api::handle`. `/` with `X-Amz-Target: CloudApiService.*` goes to `cloudcontrol/`
 //!    (which calls the IVS operations through `api::call`), and `/` with an STS `Action` to
 //!    `sts.rs`.
@@ -22,6 +23,7 @@
 pub mod api;
 pub mod cloudcontrol;
 pub mod context;
+pub mod cors;
 pub mod error;
 pub mod init;
 pub mod server;

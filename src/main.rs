@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use ivs_local::context::Defaults;
+use ivs_local::cors::AllowedOrigins;
 use ivs_local::server::{self, Config};
 use ivs_local::tls::{CertKeyPem, Tls};
 use std::io::{IsTerminal, Read, Write};
@@ -54,6 +55,10 @@ struct Cli {
     /// PEM private key of --tls-cert.
     #[arg(long, env = "IVS_LOCAL_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Comma-separated origins browsers may call from (e.g. `http://localhost:3000`); others
+    /// get no `Access-Control-Allow-Origin`. Default: any origin, as AWS.
+    #[arg(long, env = "IVS_LOCAL_CORS_ORIGINS", default_value = "*", value_parser = cors_origins)]
+    cors_origins: AllowedOrigins,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -70,6 +75,10 @@ fn account_id(s: &str) -> Result<String, String> {
     } else {
         Err("an account id is 12 digits".to_string())
     }
+}
+
+fn cors_origins(s: &str) -> Result<AllowedOrigins, String> {
+    Ok(AllowedOrigins::parse(s))
 }
 
 fn main() -> ExitCode {
@@ -129,6 +138,7 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
         eventbridge_endpoint: cli.eventbridge_endpoint,
         init,
         tls: Arc::new(tls),
+        cors_origins: cli.cors_origins,
     };
     tracing::info!(
         "ivs-local {} listening on http://{}",

@@ -1,5 +1,5 @@
 //! The HTTP server: the axum router, the middleware every request passes (request id, access
-//! log, panic guard) and [`run`], which serves a bound listener until shutdown.
+//! log, CORS, panic guard) and [`run`], which serves a bound listener until shutdown.
 //!
 //! `/_ivs-local/...` goes to `api::internal`; everything else falls back to `api::handle`.
 //! One port answers both HTTP and HTTPS: [`run`] peeks at each connection's first byte and
@@ -7,6 +7,7 @@
 
 use crate::api;
 use crate::context::Defaults;
+use crate::cors::{self, AllowedOrigins};
 use crate::error::ApiError;
 use crate::store::Store;
 use crate::tls::Tls;
@@ -39,6 +40,8 @@ pub struct Config {
     pub init: Option<(String, String)>,
     /// The certificate for HTTPS connections; by default one generated on first use.
     pub tls: Arc<Tls>,
+    /// Origins that browsers may call from (`--cors-origins`); any by default, as AWS.
+    pub cors_origins: AllowedOrigins,
 }
 
 impl Default for Config {
@@ -50,6 +53,7 @@ impl Default for Config {
             eventbridge_endpoint: None,
             init: None,
             tls: Arc::default(),
+            cors_origins: AllowedOrigins::Any,
         }
     }
 }
@@ -79,6 +83,7 @@ pub fn router(config: Config) -> Router {
 
 /// The router, and the state its handlers share (for the tasks that run beside them).
 fn router_and_app(config: Config) -> (Router, Arc<App>) {
+    let cors_origins = config.cors_origins;
     let app = Arc::new(App {
         store: Store::new(config.seed),
         defaults: config.defaults,
@@ -141,6 +146,9 @@ fn router_and_app(config: Config) -> (Router, Arc<App>) {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("a handler panicked").into_response()
         }))
+        // Outside the panic guard, so a 500 from a panic still reaches the browser's script;
+        // inside the access log, so preflights are logged and get a request id.
+        .layer(middleware::from_fn_with_state(cors_origins, cors::layer))
         .layer(middleware::from_fn(access_log));
     (router, app)
 }

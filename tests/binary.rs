@@ -1,6 +1,6 @@
 //! The real `ivs-local` binary: it starts with no configuration, says where it listens, takes
-//! its settings from flags or their environment twins, answers its Docker health check and
-//! stops cleanly on SIGTERM.
+//! its settings from flags or their environment twins (`--cors-origins` too), answers its
+//! Docker health check and stops cleanly on SIGTERM.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -95,6 +95,23 @@ fn settings_have_environment_twins() {
 }
 
 #[test]
+fn cors_origins_come_from_the_flag_or_its_environment_twin() {
+    let flag = start(&["--port", "0", "--cors-origins", "http://a.example,http://b.example"], &[]);
+    let env = start(&["--port", "0"], &[("IVS_LOCAL_CORS_ORIGINS", "http://b.example")]);
+    let default = start(&["--port", "0"], &[]);
+    let allow_origin = |port: u16, origin: &str| {
+        let head = http::head_of_get(port, "/_ivs-local/health", origin).to_ascii_lowercase();
+        let line = head.lines().find_map(|l| l.strip_prefix("access-control-allow-origin: "));
+        line.map(str::to_string)
+    };
+    assert_eq!(allow_origin(flag.port, "http://a.example").as_deref(), Some("http://a.example"));
+    assert_eq!(allow_origin(flag.port, "http://c.example"), None);
+    assert_eq!(allow_origin(env.port, "http://b.example").as_deref(), Some("http://b.example"));
+    assert_eq!(allow_origin(env.port, "http://a.example"), None);
+    assert_eq!(allow_origin(default.port, "http://c.example").as_deref(), Some("*"));
+}
+
+#[test]
 fn a_bad_account_id_is_refused_at_startup() {
     let out = Command::new(BIN).args(["--account-id", "12345"]).output().unwrap();
     assert!(!out.status.success());
@@ -114,6 +131,18 @@ mod http {
         let (head, body) = response.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 200"), "{head}");
         serde_json::from_str(body).unwrap()
+    }
+
+    /// The status line and headers of a GET sent with an `Origin`.
+    pub fn head_of_get(port: u16, path: &str, origin: &str) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nOrigin: {origin}\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response.split_once("\r\n\r\n").unwrap().0.to_string()
     }
 
     pub fn blocking_get(port: u16, path: &str) -> serde_json::Value {
