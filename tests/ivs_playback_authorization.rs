@@ -119,6 +119,25 @@ async fn public_channel_plays_without_a_token() {
     assert!(ok);
 }
 
+/// `live` follows the channel's broadcast: true while an encoder is connected, false after.
+#[tokio::test]
+async fn live_says_whether_the_channel_is_broadcasting() {
+    let server = common::start().await;
+    let out = server.ivs().create_channel().send().await.unwrap();
+    let channel = out.channel().unwrap();
+    let url = channel.playback_url().unwrap();
+    let key = out.stream_key().unwrap().value().unwrap();
+    let client = reqwest::Client::new();
+    let control = |route: &str, body: Value| {
+        client.post(format!("{}/_ivs-local/broadcasts/{route}", server.url)).json(&body)
+    };
+    assert_eq!(server.send(control("start", json!({"streamKey": key}))).await.status, 200);
+    assert_eq!(authorize(&server, json!({ "playbackUrl": url })).await.json["live"], true);
+    let stop = control("stop", json!({"channelArn": channel.arn().unwrap()}));
+    assert_eq!(server.send(stop).await.status, 200);
+    assert_eq!(authorize(&server, json!({ "playbackUrl": url })).await.json["live"], false);
+}
+
 #[tokio::test]
 async fn private_channel_plays_with_a_valid_token_only() {
     let server = common::start().await;
