@@ -143,6 +143,7 @@ fn router_and_app(config: Config) -> (Router, Arc<App>) {
         .route("/_ivs-local/{*rest}", any(api::internal::unknown))
         .fallback(api::handle)
         .with_state(app.clone())
+        .layer(middleware::from_fn(whole_body))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("a handler panicked").into_response()
         }))
@@ -151,6 +152,35 @@ fn router_and_app(config: Config) -> (Router, Arc<App>) {
         .layer(middleware::from_fn_with_state(cors_origins, cors::layer))
         .layer(middleware::from_fn(access_log));
     (router, app)
+}
+
+/// Reads each request's whole body before any route sees it, so that no answer, however early
+/// (an unknown path, a wrong method), leaves unread bytes on a keep-alive connection for the
+/// client's next request to trip over. A body over the limit is answered 413 with
+/// `Connection: close`, so the client knows not to reuse the connection.
+async fn whole_body(request: Request, next: Next) -> Response {
+    use axum::body::{Body, HttpBody};
+    // Bodiless requests (GETs, most of the control API's reads) pass straight through.
+    if request.body().is_end_stream() {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, api::MAX_BODY_BYTES).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(_) => {
+            let message = format!(
+                "The request body is larger than the limit of {} bytes.",
+                api::MAX_BODY_BYTES
+            );
+            let mut response =
+                ApiError::protocol(crate::error::ProtocolError::PayloadTooLarge, message)
+                    .into_response();
+            response
+                .headers_mut()
+                .insert(axum::http::header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
 }
 
 /// Serves `listener` until `shutdown` completes, then finishes the requests in flight.
