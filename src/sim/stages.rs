@@ -159,9 +159,9 @@ pub fn ingest_connect(
         None
     };
     if let Some((code, error)) = refusal {
-        let (pid, user_id) = (ingest.participant_id.clone(), ingest.user_id.clone());
+        let pid = ingest.participant_id.clone();
         if let Some(stage_id) = st.find_id(&ingest.stage_arn, ResourceType::Stage) {
-            join_error(st, &stage_id, &pid, &user_id, Some(code));
+            join_error(st, &stage_id, &pid, Some(code));
         }
         return Err(error);
     }
@@ -297,13 +297,7 @@ pub fn join(
         None
     };
     if let Some(what) = refusal {
-        join_error(
-            st,
-            stage_id,
-            &pid,
-            &joiner.user_id,
-            Some(EventErrorCode::InsufficientCapabilities),
-        );
+        join_error(st, stage_id, &pid, Some(EventErrorCode::InsufficientCapabilities));
         return Err(ControlError::forbidden(format!(
             "The token of participant {pid} does not allow it to {what}."
         )));
@@ -804,7 +798,6 @@ fn join_error(
     st: &mut RegionState,
     stage_id: &str,
     participant_id: &str,
-    user_id: &str,
     error: Option<EventErrorCode>,
 ) {
     let Some(session) = active_session_mut(st, stage_id) else { return };
@@ -817,7 +810,6 @@ fn join_error(
         ..Default::default()
     };
     // A refused join is a participant event only: AWS documents no EventBridge event for it.
-    let _ = user_id;
     session.events.entry(participant_id.to_string()).or_default().push(event);
 }
 
@@ -973,7 +965,7 @@ fn join_with_token(app: &App, body: &[u8]) -> Result<Value, ControlError> {
         .to_string();
     let user_id = jwt.claim("user_id").and_then(Value::as_str).unwrap_or_default().to_string();
     if st.realtime.stages[&stage_id].disconnected_participants.contains(&participant_id) {
-        join_error(&mut st, &stage_id, &participant_id, &user_id, None);
+        join_error(&mut st, &stage_id, &participant_id, None);
         return Err(ControlError::forbidden(format!(
             "Participant {participant_id} was disconnected from the stage by \
              DisconnectParticipant; its token cannot join again."
