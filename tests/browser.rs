@@ -129,7 +129,28 @@ impl Page {
 
     /// Loads the page in headless Chromium, pointed at `server`; the DOM once the script is
     /// done (virtual time runs out only after the page's fetches finish).
+    /// Loads the page and returns the DOM once its script has written its `<pre>`. Under a
+    /// loaded machine headless Chromium now and then dumps the DOM before the module script
+    /// has run at all (an empty `<body>`): that, and only that, is tried again.
     async fn open(&self, server: &TestServer, channel_name: &str) -> String {
+        let mut dom = String::new();
+        for attempt in 1..=3 {
+            dom = self.load(server, channel_name).await;
+            if dom.contains("<pre id=") {
+                return dom;
+            }
+            // Only a page that did nothing is tried again; one whose calls reached the server
+            // is a failure to report, not to repeat.
+            let made = server.ivs().list_channels().filter_by_name(channel_name).send().await;
+            if made.is_ok_and(|m| !m.channels().is_empty()) {
+                return dom;
+            }
+            eprintln!("browser: attempt {attempt} dumped the page before its script ran");
+        }
+        dom
+    }
+
+    async fn load(&self, server: &TestServer, channel_name: &str) -> String {
         let url = format!("{}/?endpoint={}&name={channel_name}", self.origin, server.url);
         let mut command = tokio::process::Command::new(CHROMIUM);
         command
