@@ -130,8 +130,9 @@ impl Page {
     /// Loads the page in headless Chromium, pointed at `server`; the DOM once the script is
     /// done (virtual time runs out only after the page's fetches finish).
     /// Loads the page and returns the DOM once its script has written its `<pre>`. Under a
-    /// loaded machine headless Chromium now and then dumps the DOM before the module script
-    /// has run at all (an empty `<body>`): that, and only that, is tried again.
+    /// loaded machine headless Chromium now and then dumps the DOM before the script has
+    /// finished (an empty `<body>`, its virtual time spent): that, and only that, is tried
+    /// again, after removing what the unfinished run made, so every try starts alike.
     async fn open(&self, server: &TestServer, channel_name: &str) -> String {
         let mut dom = String::new();
         for attempt in 1..=3 {
@@ -139,13 +140,12 @@ impl Page {
             if dom.contains("<pre id=") {
                 return dom;
             }
-            // Only a page that did nothing is tried again; one whose calls reached the server
-            // is a failure to report, not to repeat.
-            let made = server.ivs().list_channels().filter_by_name(channel_name).send().await;
-            if made.is_ok_and(|m| !m.channels().is_empty()) {
-                return dom;
+            eprintln!("browser: attempt {attempt} dumped the page before its script finished");
+            let ivs = server.ivs();
+            let made = ivs.list_channels().filter_by_name(channel_name).send().await.unwrap();
+            for channel in made.channels() {
+                ivs.delete_channel().arn(channel.arn().unwrap()).send().await.unwrap();
             }
-            eprintln!("browser: attempt {attempt} dumped the page before its script ran");
         }
         dom
     }
