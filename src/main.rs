@@ -59,6 +59,13 @@ struct Cli {
     /// get no `Access-Control-Allow-Origin`. Default: any origin, as AWS.
     #[arg(long, env = "IVS_LOCAL_CORS_ORIGINS", default_value = "*", value_parser = cors_origins)]
     cors_origins: AllowedOrigins,
+    /// Keep state in this directory across restarts (created if missing). Without it, state
+    /// lives in memory only.
+    #[arg(long, env = "IVS_LOCAL_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// A state document (as GET /_ivs-local/state answers) to load at start.
+    #[arg(long, env = "IVS_LOCAL_STATE_FILE")]
+    state_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -111,8 +118,13 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
             }
             CertKeyPem::read(cert, key).and_then(Tls::given)
         }
-        // clap's `requires` rules out one without the other.
-        _ => Ok(Tls::generated(cli.tls_hostnames.clone())),
+        // A generated certificate is kept in the data directory, so clients that trust it
+        // keep trusting it across restarts.
+        _ => match &cli.data_dir {
+            Some(dir) => Tls::kept(cli.tls_hostnames.clone(), dir),
+            // clap's `requires` rules out one without the other.
+            None => Ok(Tls::generated(cli.tls_hostnames.clone())),
+        },
     }
     .map_err(std::io::Error::other)?;
     let listener =
@@ -131,6 +143,15 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
         }
         None => None,
     };
+    let state_file = match &cli.state_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("state file {}: {e}", path.display()))
+            })?;
+            Some((path.display().to_string(), text))
+        }
+        None => None,
+    };
     let config = Config {
         defaults: Defaults { account: cli.account_id, region: cli.region },
         seed: cli.seed,
@@ -139,13 +160,9 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
         init,
         tls: Arc::new(tls),
         cors_origins: cli.cors_origins,
+        data_dir: cli.data_dir,
+        state_file,
     };
-    tracing::info!(
-        "ivs-local {} listening on http://{}",
-        env!("CARGO_PKG_VERSION"),
-        listener.local_addr()?
-    );
-    tracing::info!("HTTPS on the same port; its certificate is at /_ivs-local/tls/cert.pem");
     server::run(listener, config, shutdown_signal()).await?;
     tracing::info!("ivs-local stopped");
     Ok(())

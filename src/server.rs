@@ -42,6 +42,10 @@ pub struct Config {
     pub tls: Arc<Tls>,
     /// Origins that browsers may call from (`--cors-origins`); any by default, as AWS.
     pub cors_origins: AllowedOrigins,
+    /// Where state is kept across restarts (`--data-dir`); in memory only when `None`.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// A state document to load at start (`--state-file`): the file's path and text.
+    pub state_file: Option<(String, String)>,
 }
 
 impl Default for Config {
@@ -54,6 +58,8 @@ impl Default for Config {
             init: None,
             tls: Arc::default(),
             cors_origins: AllowedOrigins::Any,
+            data_dir: None,
+            state_file: None,
         }
     }
 }
@@ -78,14 +84,15 @@ pub struct Handled {
 }
 
 pub fn router(config: Config) -> Router {
-    router_and_app(config).0
+    let store = Store::new(config.seed);
+    router_and_app(config, store).0
 }
 
 /// The router, and the state its handlers share (for the tasks that run beside them).
-fn router_and_app(config: Config) -> (Router, Arc<App>) {
+fn router_and_app(config: Config, store: Store) -> (Router, Arc<App>) {
     let cors_origins = config.cors_origins;
     let app = Arc::new(App {
-        store: Store::new(config.seed),
+        store,
         defaults: config.defaults,
         started: Instant::now(),
         tls: config.tls,
@@ -98,6 +105,12 @@ fn router_and_app(config: Config) -> (Router, Arc<App>) {
         .route(
             "/_ivs-local/reset",
             post(api::internal::reset).fallback(api::internal::wrong_method),
+        )
+        .route(
+            "/_ivs-local/state",
+            get(api::internal::export_state)
+                .post(api::internal::import_state)
+                .fallback(api::internal::wrong_method),
         )
         .route("/_ivs-local/events", get(crate::sim::events::list))
         .route(
@@ -143,6 +156,7 @@ fn router_and_app(config: Config) -> (Router, Arc<App>) {
         .route("/_ivs-local/{*rest}", any(api::internal::unknown))
         .fallback(api::handle)
         .with_state(app.clone())
+        .layer(middleware::from_fn_with_state(app.clone(), durable))
         .layer(middleware::from_fn(whole_body))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("a handler panicked").into_response()
@@ -183,6 +197,25 @@ async fn whole_body(request: Request, next: Next) -> Response {
     }
 }
 
+/// With `--data-dir`, holds each answer until what its request changed is on disk.
+async fn durable(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(persister) = app.store.persister() else {
+        return next.run(request).await;
+    };
+    let (response, written) = crate::store::persist::tracking(next.run(request)).await;
+    if written == 0 {
+        return response;
+    }
+    match persister.wait(written).await {
+        Ok(()) => response,
+        Err(e) => ApiError::internal(&e).into_response(),
+    }
+}
+
 /// Serves `listener` until `shutdown` completes, then finishes the requests in flight.
 pub async fn run(
     listener: TcpListener,
@@ -198,8 +231,24 @@ pub async fn run(
     let (webhook, eventbridge) =
         (config.events_webhook.clone(), config.eventbridge_endpoint.clone());
     let init = config.init.clone();
-    let (router, app) = router_and_app(config);
+    let state_file = config.state_file.clone();
     let invalid = |e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+    let store = match &config.data_dir {
+        Some(dir) => {
+            let store = Store::open(dir, config.seed).map_err(invalid)?;
+            restarted(&store).map_err(invalid)?;
+            store
+        }
+        None => Store::new(config.seed),
+    };
+    let (router, app) = router_and_app(config, store);
+    if let Some((path, text)) = state_file {
+        let doc: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| invalid(format!("state file {path}: not JSON: {e}")))?;
+        app.store.import(&doc).map_err(|e| invalid(format!("state file {path}: {e}")))?;
+        flush(&app.store).map_err(invalid)?;
+        tracing::info!("state file {path} loaded");
+    }
     if let Some((path, text)) = init {
         let n = crate::init::run(&app, &path, &text).map_err(invalid)?;
         tracing::info!("init file {path}: {n} calls made");
@@ -210,6 +259,12 @@ pub async fn run(
     if let Some(url) = eventbridge {
         crate::sim::delivery::spawn_eventbridge(app.store.events(), &url).map_err(invalid)?;
     }
+    tracing::info!(
+        "ivs-local {} listening on http://{}",
+        env!("CARGO_PKG_VERSION"),
+        listener.local_addr()?
+    );
+    tracing::info!("HTTPS on the same port; its certificate is at /_ivs-local/tls/cert.pem");
     // Every connection task holds a receiver: `send(true)` asks them to finish, and
     // `closed()` completes once the last of them has.
     let (stopping, stop_seen) = watch::channel(false);
@@ -232,6 +287,25 @@ pub async fn run(
     let _ = stopping.send(true);
     stopping.closed().await;
     Ok(())
+}
+
+/// After a restart on a data directory: what was live when the server stopped ends, as a
+/// restart of the media servers would end it, with its events; then everything is on disk.
+fn restarted(store: &Store) -> Result<(), String> {
+    let counts = store.counts();
+    tracing::info!(?counts, "state restored from the data directory");
+    for scope in store.all_scopes() {
+        crate::sim::media_restarted(&mut scope.write());
+    }
+    flush(store)
+}
+
+/// Waits until every change made so far is on disk (start-up, before the port opens).
+fn flush(store: &Store) -> Result<(), String> {
+    match store.persister() {
+        Some(persister) => persister.wait_blocking(persister.submit(Vec::new())),
+        None => Ok(()),
+    }
 }
 
 /// Serves one connection, over TLS when its first byte is a handshake record (0x16), until the

@@ -285,7 +285,7 @@ impl CloudControl<'_> {
         first
     }
 
-    fn requests(&self) -> std::sync::Arc<parking_lot::Mutex<requests::Requests>> {
+    fn requests(&self) -> std::sync::Arc<crate::store::RequestsLock> {
         self.app.store.cloudcontrol_requests(&self.ctx.account, &self.ctx.region)
     }
 
@@ -297,7 +297,7 @@ impl CloudControl<'_> {
         schema.validate(&desired).map_err(CcError::validation)?;
         let desired = desired.as_object().cloned().unwrap_or_default();
         let requests = self.requests();
-        let mut log = requests.lock();
+        let mut log = requests.write();
         let request = format!("CREATE {} {}", def.type_name, input.desired_state);
         let client_token = match self.idempotent(&log, input.client_token.as_deref(), &request)? {
             Err(event) => return Ok(CreateResourceOutput { progress_event: Some(event) }),
@@ -385,7 +385,7 @@ impl CloudControl<'_> {
                 CcError::validation(format!("PatchDocument is not a JSON Patch (RFC 6902): {e}"))
             })?;
         let requests = self.requests();
-        let mut log = requests.lock();
+        let mut log = requests.write();
         let request =
             format!("UPDATE {} {} {}", def.type_name, input.identifier, input.patch_document);
         let client_token = match self.idempotent(&log, input.client_token.as_deref(), &request)? {
@@ -482,7 +482,7 @@ impl CloudControl<'_> {
     fn delete(&self, input: DeleteResourceInput) -> Result<DeleteResourceOutput, CcError> {
         let (def, _) = type_of(&input.type_name)?;
         let requests = self.requests();
-        let mut log = requests.lock();
+        let mut log = requests.write();
         let request = format!("DELETE {} {}", def.type_name, input.identifier);
         let client_token = match self.idempotent(&log, input.client_token.as_deref(), &request)? {
             Err(event) => return Ok(DeleteResourceOutput { progress_event: Some(event) }),
@@ -556,7 +556,7 @@ impl CloudControl<'_> {
         input: GetResourceRequestStatusInput,
     ) -> Result<GetResourceRequestStatusOutput, CcError> {
         let requests = self.requests();
-        let log = requests.lock();
+        let log = requests.write();
         let event = log
             .get(&input.request_token)
             .cloned()
@@ -589,7 +589,7 @@ impl CloudControl<'_> {
         let operations = filter.operations.unwrap_or_default();
         let statuses = filter.operation_statuses.unwrap_or_default();
         let requests = self.requests();
-        let log = requests.lock();
+        let log = requests.write();
         let mut events = Vec::new();
         let mut next_token = None;
         let matching = log.newest_first(before).filter(|(_, e)| {
@@ -615,7 +615,7 @@ impl CloudControl<'_> {
         input: CancelResourceRequestInput,
     ) -> Result<CancelResourceRequestOutput, CcError> {
         let requests = self.requests();
-        let log = requests.lock();
+        let log = requests.write();
         let event =
             log.get(&input.request_token).ok_or_else(|| token_not_found(&input.request_token))?;
         Err(CcError::new(

@@ -57,6 +57,11 @@ pub async fn start_with(config: Config) -> TestServer {
 }
 
 impl TestServer {
+    /// Clients for a server started elsewhere (e.g. the binary), listening on `addr`.
+    pub fn at(addr: SocketAddr) -> TestServer {
+        TestServer { addr, url: format!("http://{addr}"), stop: None }
+    }
+
     /// An `ivs` client signing as [`ACCOUNT`] in [`REGION`].
     pub fn ivs(&self) -> aws_sdk_ivs::Client {
         self.ivs_as(ACCOUNT, REGION)
