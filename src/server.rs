@@ -249,6 +249,13 @@ pub async fn run(
         flush(&app.store).map_err(invalid)?;
         tracing::info!("state file {path} loaded");
     }
+    let init = init.filter(|(path, _)| {
+        let fresh = app.store.started_empty();
+        if !fresh {
+            tracing::info!("init file {path} not run: the data directory holds state already");
+        }
+        fresh
+    });
     if let Some((path, text)) = init {
         let n = crate::init::run(&app, &path, &text).map_err(invalid)?;
         tracing::info!("init file {path}: {n} calls made");

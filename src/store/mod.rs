@@ -319,6 +319,8 @@ pub struct Store {
     events: crate::sim::events::Publisher,
     /// The data directory's writer, with `--data-dir`.
     persister: Option<Arc<Persister>>,
+    /// Whether the store started with nothing in it (in memory, or an empty data directory).
+    started_empty: bool,
 }
 
 /// The version of the state documents of `GET`/`POST /_ivs-local/state`.
@@ -346,6 +348,7 @@ impl Store {
             token_key: parking_lot::RwLock::new(token_key),
             events,
             persister,
+            started_empty: true,
         }
     }
 
@@ -388,7 +391,8 @@ impl Store {
             ),
             None => Arc::new(crate::tokens::TokenKey::generate(seed)),
         };
-        let store = Self::with(seed, boot, token_key.clone(), Some(persister.clone()));
+        let mut store = Self::with(seed, boot, token_key.clone(), Some(persister.clone()));
+        store.started_empty = scoped.is_empty();
         let mut ops = vec![
             Op::Put("_server/boots".into(), boot.to_string().into_bytes()),
             Op::Put("_server/tokenKey".into(), token_key_json(&token_key).to_string().into_bytes()),
@@ -427,6 +431,11 @@ impl Store {
         }
         persister.wait_blocking(persister.submit(std::mem::take(&mut ops)))?;
         Ok(store)
+    }
+
+    /// Whether the store started with no state: in memory, or on an empty data directory.
+    pub fn started_empty(&self) -> bool {
+        self.started_empty
     }
 
     /// The data directory's writer, when the store has one.
