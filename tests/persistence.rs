@@ -475,3 +475,20 @@ async fn a_directory_of_another_format_is_refused_with_the_reason() {
         "{log}"
     );
 }
+
+#[tokio::test]
+async fn the_init_file_runs_only_on_an_empty_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = dir.path().join("init.json");
+    let calls = json!([{"service": "ivs", "operation": "CreateChannel", "input": {"name": "once"},
+                        "account": common::ACCOUNT, "region": common::REGION}]);
+    std::fs::write(&init, calls.to_string()).unwrap();
+    let data = dir.path().join("data");
+    let init = init.to_str().unwrap();
+    for _ in 0..2 {
+        let server = Server::start(&data, &["--init", init]);
+        let channels = server.clients().ivs().list_channels().send().await.unwrap();
+        assert_eq!(channels.channels().len(), 1, "one channel, however many starts");
+        server.kill9();
+    }
+}
