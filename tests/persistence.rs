@@ -295,7 +295,9 @@ struct Ledger {
     deleted: BTreeSet<String>,
     /// Channels whose delete was sent but not answered: either state is right.
     maybe_deleted: BTreeSet<String>,
+    /// Stages, made through ivs-realtime or Cloud Control.
     stages: BTreeSet<String>,
+    recording_configurations: BTreeSet<String>,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -310,7 +312,7 @@ async fn kill_9_at_random_moments_loses_no_acknowledged_write() {
         let c = server.clients();
         let mut writers = Vec::new();
         for w in 0..16u64 {
-            let (ivs, rt, ledger) = (c.ivs(), c.realtime(), ledger.clone());
+            let (ivs, rt, cc, ledger) = (c.ivs(), c.realtime(), c.cloudcontrol(), ledger.clone());
             writers.push(tokio::spawn(async move {
                 let mut rng = rand::rngs::StdRng::seed_from_u64(round * 100 + w);
                 for n in 0.. {
@@ -318,7 +320,7 @@ async fn kill_9_at_random_moments_loses_no_acknowledged_write() {
                         let l = ledger.lock().unwrap();
                         l.channels.keys().cloned().collect()
                     };
-                    match rng.random_range(0..10) {
+                    match rng.random_range(0..12) {
                         0..4 => {
                             let tag = format!("w{w}n{n}");
                             let Ok(out) = ivs.create_channel().tags(&tag, "1").send().await else {
@@ -356,9 +358,43 @@ async fn kill_9_at_random_moments_loses_no_acknowledged_write() {
                                 Err(_) => return,
                             }
                         }
-                        _ => {
+                        8 => {
                             let Ok(out) = rt.create_stage().send().await else { return };
                             let arn = out.stage().unwrap().arn().to_string();
+                            ledger.lock().unwrap().stages.insert(arn);
+                        }
+                        9 => {
+                            let s3 = aws_sdk_ivs::types::S3DestinationConfiguration::builder()
+                                .bucket_name("b")
+                                .build()
+                                .unwrap();
+                            let destination =
+                                aws_sdk_ivs::types::DestinationConfiguration::builder()
+                                    .s3(s3)
+                                    .build();
+                            let Ok(out) = ivs
+                                .create_recording_configuration()
+                                .destination_configuration(destination)
+                                .send()
+                                .await
+                            else {
+                                return;
+                            };
+                            let arn = out.recording_configuration().unwrap().arn().to_string();
+                            ledger.lock().unwrap().recording_configurations.insert(arn);
+                        }
+                        _ => {
+                            let Ok(out) = cc
+                                .create_resource()
+                                .type_name("AWS::IVS::Stage")
+                                .desired_state("{}")
+                                .send()
+                                .await
+                            else {
+                                return;
+                            };
+                            let event = out.progress_event().unwrap();
+                            let arn = event.identifier().unwrap().to_string();
                             ledger.lock().unwrap().stages.insert(arn);
                         }
                     }
@@ -433,6 +469,28 @@ async fn check(server: &Server, ledger: &Ledger, round: u64) {
     }
     for arn in &ledger.stages {
         assert!(stages.contains(arn), "round {round}: acknowledged stage {arn} is missing");
+    }
+    let mut recordings = BTreeSet::new();
+    let mut next = None;
+    loop {
+        let page = ivs
+            .list_recording_configurations()
+            .set_next_token(next)
+            .max_results(100)
+            .send()
+            .await
+            .unwrap();
+        recordings.extend(page.recording_configurations().iter().map(|r| r.arn().to_string()));
+        next = page.next_token().map(str::to_string);
+        if next.is_none() {
+            break;
+        }
+    }
+    for arn in &ledger.recording_configurations {
+        assert!(
+            recordings.contains(arn),
+            "round {round}: recording configuration {arn} is missing"
+        );
     }
 }
 
