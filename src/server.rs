@@ -6,6 +6,7 @@
 //! passes a TLS handshake through `tls.rs`'s acceptor, as LocalStack's edge port does.
 
 use crate::api;
+use crate::auth::{self, AuthConfig};
 use crate::context::Defaults;
 use crate::cors::{self, AllowedOrigins};
 use crate::error::ApiError;
@@ -42,6 +43,8 @@ pub struct Config {
     pub tls: Arc<Tls>,
     /// Origins that browsers may call from (`--cors-origins`); any by default, as AWS.
     pub cors_origins: AllowedOrigins,
+    /// Whether signatures are checked (`--auth`, `--credentials`); not by default.
+    pub auth: AuthConfig,
 }
 
 impl Default for Config {
@@ -54,6 +57,7 @@ impl Default for Config {
             init: None,
             tls: Arc::default(),
             cors_origins: AllowedOrigins::Any,
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -84,6 +88,7 @@ pub fn router(config: Config) -> Router {
 /// The router, and the state its handlers share (for the tasks that run beside them).
 fn router_and_app(config: Config) -> (Router, Arc<App>) {
     let cors_origins = config.cors_origins;
+    let verifier = auth::verifier(&config.auth);
     let app = Arc::new(App {
         store: Store::new(config.seed),
         defaults: config.defaults,
@@ -142,7 +147,13 @@ fn router_and_app(config: Config) -> (Router, Arc<App>) {
         )
         .route("/_ivs-local/{*rest}", any(api::internal::unknown))
         .fallback(api::handle)
-        .with_state(app.clone())
+        .with_state(app.clone());
+    // Inside `whole_body`, so the signature check has the body to hash.
+    let router = match verifier {
+        Some(verifier) => router.layer(middleware::from_fn_with_state(verifier, auth::layer)),
+        None => router,
+    };
+    let router = router
         .layer(middleware::from_fn(whole_body))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("a handler panicked").into_response()
