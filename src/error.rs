@@ -28,6 +28,14 @@ pub enum ProtocolError {
     PayloadTooLarge,
     /// The operation is routed and validated but ivs-local does not implement it yet (501).
     NotImplemented,
+    /// Strict authentication (`auth.rs`): the request carries no signature (403).
+    MissingAuthenticationToken,
+    /// Strict authentication: the signature is malformed or incomplete (403).
+    IncompleteSignature,
+    /// Strict authentication: the access key is not in the credentials file (403).
+    UnrecognizedClient,
+    /// Strict authentication: the signature does not match, or its time is too far off (403).
+    InvalidSignature,
 }
 
 impl ProtocolError {
@@ -39,6 +47,10 @@ impl ProtocolError {
             ProtocolError::UnsupportedMediaType => "UnsupportedMediaTypeException",
             ProtocolError::PayloadTooLarge => "PayloadTooLargeException",
             ProtocolError::NotImplemented => "NotImplementedException",
+            ProtocolError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            ProtocolError::IncompleteSignature => "IncompleteSignatureException",
+            ProtocolError::UnrecognizedClient => "UnrecognizedClientException",
+            ProtocolError::InvalidSignature => "InvalidSignatureException",
         }
     }
 
@@ -50,6 +62,10 @@ impl ProtocolError {
             ProtocolError::UnsupportedMediaType => 415,
             ProtocolError::PayloadTooLarge => 413,
             ProtocolError::NotImplemented => 501,
+            ProtocolError::MissingAuthenticationToken
+            | ProtocolError::IncompleteSignature
+            | ProtocolError::UnrecognizedClient
+            | ProtocolError::InvalidSignature => 403,
         }
     }
 }

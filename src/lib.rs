@@ -9,6 +9,8 @@
 //!    to `api::handle`. `/` with `X-Amz-Target: CloudApiService.*` goes to `cloudcontrol/`
 //!    (which calls the IVS operations through `api::call`), and `/` with an STS `Action` to
 //!    `sts.rs`.
+//!    With `--auth strict`, `auth.rs` first checks the SigV4 signature against the
+//!    credentials file.
 //! 2. `context.rs` reads the caller's account and region from the SigV4 credential.
 //! 3. `api/routing.rs` maps (method, path) to (service, operation) from the models' `http`
 //!    traits; `/tags/{arn}` goes to the service owning the ARN's resource type.
@@ -21,6 +23,7 @@
 //!    rendered by `error.rs`.
 
 pub mod api;
+pub mod auth;
 pub mod cloudcontrol;
 pub mod context;
 pub mod cors;

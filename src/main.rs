@@ -2,6 +2,7 @@
 //! listener, logs where it listens and serves until SIGINT or SIGTERM.
 
 use clap::{Parser, Subcommand};
+use ivs_local::auth::{AuthConfig, AuthMode, Credentials};
 use ivs_local::context::Defaults;
 use ivs_local::cors::AllowedOrigins;
 use ivs_local::server::{self, Config};
@@ -66,6 +67,13 @@ struct Cli {
     /// A state document (as GET /_ivs-local/state answers) to load at start.
     #[arg(long, env = "IVS_LOCAL_STATE_FILE")]
     state_file: Option<PathBuf>,
+    /// `open` (any credentials), `strict` (SigV4 checked against --credentials everywhere but
+    /// /_ivs-local/health) or `strict-aws-only` (checked on the AWS APIs only).
+    #[arg(long, env = "IVS_LOCAL_AUTH", default_value = "open", value_parser = auth_mode)]
+    auth: AuthMode,
+    /// File of `ACCESS_KEY_ID SECRET_ACCESS_KEY [ACCOUNT_ID]` lines, for --auth strict.
+    #[arg(long, env = "IVS_LOCAL_CREDENTIALS")]
+    credentials: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -82,6 +90,10 @@ fn account_id(s: &str) -> Result<String, String> {
     } else {
         Err("an account id is 12 digits".to_string())
     }
+}
+
+fn auth_mode(s: &str) -> Result<AuthMode, String> {
+    s.parse()
 }
 
 fn cors_origins(s: &str) -> Result<AllowedOrigins, String> {
@@ -127,6 +139,7 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
         },
     }
     .map_err(std::io::Error::other)?;
+    let auth = auth_config(cli.auth, cli.credentials.as_deref())?;
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port)).await.map_err(|e| {
             std::io::Error::new(
@@ -162,10 +175,41 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
         cors_origins: cli.cors_origins,
         data_dir: cli.data_dir,
         state_file,
+        auth,
     };
+    if config.auth.mode != AuthMode::Open {
+        tracing::info!(
+            "--auth {}: SigV4 signatures are checked against {} key(s)",
+            config.auth.mode.name(),
+            config.auth.credentials.len()
+        );
+    }
     server::run(listener, config, shutdown_signal()).await?;
     tracing::info!("ivs-local stopped");
     Ok(())
+}
+
+/// Reads the credentials file that strict modes need. Its errors name a line, never a secret.
+fn auth_config(mode: AuthMode, file: Option<&std::path::Path>) -> std::io::Result<AuthConfig> {
+    let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
+    let credentials = match (mode, file) {
+        (AuthMode::Open, Some(_)) => {
+            tracing::warn!("--credentials is only used with --auth strict; ignored");
+            return Ok(AuthConfig::default());
+        }
+        (AuthMode::Open, None) => return Ok(AuthConfig::default()),
+        (mode, None) => {
+            return Err(invalid(format!("--auth {} needs --credentials FILE", mode.name())));
+        }
+        (_, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("credentials file {}: {e}", path.display()))
+            })?;
+            Credentials::parse(&text)
+                .map_err(|e| invalid(format!("credentials file {}: {e}", path.display())))?
+        }
+    };
+    Ok(AuthConfig { mode, credentials: Arc::new(credentials) })
 }
 
 /// Completes on SIGINT or SIGTERM (as PID 1 in a container, SIGTERM is how it is stopped).

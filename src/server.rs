@@ -6,6 +6,7 @@
 //! passes a TLS handshake through `tls.rs`'s acceptor, as LocalStack's edge port does.
 
 use crate::api;
+use crate::auth::{self, AuthConfig};
 use crate::context::Defaults;
 use crate::cors::{self, AllowedOrigins};
 use crate::error::ApiError;
@@ -46,6 +47,8 @@ pub struct Config {
     pub data_dir: Option<std::path::PathBuf>,
     /// A state document to load at start (`--state-file`): the file's path and text.
     pub state_file: Option<(String, String)>,
+    /// Whether signatures are checked (`--auth`, `--credentials`); not by default.
+    pub auth: AuthConfig,
 }
 
 impl Default for Config {
@@ -60,6 +63,7 @@ impl Default for Config {
             cors_origins: AllowedOrigins::Any,
             data_dir: None,
             state_file: None,
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -91,6 +95,7 @@ pub fn router(config: Config) -> Router {
 /// The router, and the state its handlers share (for the tasks that run beside them).
 fn router_and_app(config: Config, store: Store) -> (Router, Arc<App>) {
     let cors_origins = config.cors_origins;
+    let verifier = auth::verifier(&config.auth);
     let app = Arc::new(App {
         store,
         defaults: config.defaults,
@@ -156,7 +161,13 @@ fn router_and_app(config: Config, store: Store) -> (Router, Arc<App>) {
         .route("/_ivs-local/{*rest}", any(api::internal::unknown))
         .fallback(api::handle)
         .with_state(app.clone())
-        .layer(middleware::from_fn_with_state(app.clone(), durable))
+        .layer(middleware::from_fn_with_state(app.clone(), durable));
+    // Inside `whole_body`, so the signature check has the body to hash.
+    let router = match verifier {
+        Some(verifier) => router.layer(middleware::from_fn_with_state(verifier, auth::layer)),
+        None => router,
+    };
+    let router = router
         .layer(middleware::from_fn(whole_body))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("a handler panicked").into_response()

@@ -74,7 +74,7 @@ impl Server {
     }
 
     fn clients(&self) -> TestServer {
-        TestServer::at(self.addr)
+        TestServer::at(self.addr.port())
     }
 
     fn url(&self, path: &str) -> String {

@@ -77,8 +77,10 @@ impl CcError {
         }
     }
 
-    /// A request the JSON protocol cannot read (not JSON, unknown operation).
-    fn serialization(name: &'static str, message: impl Into<String>) -> Self {
+    /// An error of the Coral front end itself (`com.amazon.coral.service#<name>`): a request
+    /// the JSON protocol cannot read (not JSON, unknown operation), or one that fails
+    /// authentication (`auth.rs`).
+    pub fn serialization(name: &'static str, message: impl Into<String>) -> Self {
         CcError { kind: format!("com.amazon.coral.service#{name}"), name, message: message.into() }
     }
 }
