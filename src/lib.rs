@@ -26,6 +26,7 @@ pub mod context;
 pub mod cors;
 pub mod error;
 pub mod init;
+pub mod limits;
 pub mod server;
 pub mod sim;
 pub mod store;
