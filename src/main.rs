@@ -72,10 +72,10 @@ struct Cli {
     #[arg(long, env = "IVS_LOCAL_WRITE_TIMEOUT", default_value_t = Seconds(LIMITS.write_timeout))]
     write_timeout: Seconds,
     /// Connections open at once; at the limit a new one displaces an idle one.
-    #[arg(long, env = "IVS_LOCAL_MAX_CONNECTIONS", default_value = "512", value_parser = at_least_one)]
+    #[arg(long, env = "IVS_LOCAL_MAX_CONNECTIONS", default_value_t = LIMITS.max_connections, value_parser = at_least_one)]
     max_connections: usize,
     /// Requests being read or answered at once; beyond, 429 ThrottlingException.
-    #[arg(long, env = "IVS_LOCAL_MAX_IN_FLIGHT", default_value = "256", value_parser = at_least_one)]
+    #[arg(long, env = "IVS_LOCAL_MAX_IN_FLIGHT", default_value_t = LIMITS.max_in_flight, value_parser = at_least_one)]
     max_in_flight: usize,
     #[command(subcommand)]
     command: Option<Command>,

@@ -9,7 +9,7 @@
 use crate::api;
 use crate::context::Defaults;
 use crate::cors::{self, AllowedOrigins};
-use crate::error::ApiError;
+use crate::error::{ApiError, ProtocolError};
 use crate::limits::{self, Connections, InFlight, Limits, Requests, Slot};
 use crate::store::Store;
 use crate::tls::Tls;
@@ -179,7 +179,6 @@ async fn whole_body(
     if request.body().is_end_stream() {
         return next.run(request).await;
     }
-    use crate::error::ProtocolError;
     let (parts, body) = request.into_parts();
     let error =
         match tokio::time::timeout(body_timeout, axum::body::to_bytes(body, api::MAX_BODY_BYTES))
@@ -326,6 +325,7 @@ async fn connection(
         Ok(_) => serve_http1(TokioIo::new(stream), router, requests, limits, stop).await,
         Err(e) => tracing::debug!("connection failed before its first byte: {e}"),
     }
+    // Only now is its place among the open connections given up.
     drop(slot);
 }
 
