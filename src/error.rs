@@ -26,6 +26,9 @@ pub enum ProtocolError {
     UnsupportedMediaType,
     /// The body is over the size limit (413).
     PayloadTooLarge,
+    /// The body did not arrive in time (408). The AWS SDKs count this code as transient and
+    /// retry it.
+    RequestTimeout,
     /// The operation is routed and validated but ivs-local does not implement it yet (501).
     NotImplemented,
     /// Strict authentication (`auth.rs`): the request carries no signature (403).
@@ -46,6 +49,7 @@ impl ProtocolError {
             ProtocolError::Serialization => "SerializationException",
             ProtocolError::UnsupportedMediaType => "UnsupportedMediaTypeException",
             ProtocolError::PayloadTooLarge => "PayloadTooLargeException",
+            ProtocolError::RequestTimeout => "RequestTimeoutException",
             ProtocolError::NotImplemented => "NotImplementedException",
             ProtocolError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             ProtocolError::IncompleteSignature => "IncompleteSignatureException",
@@ -61,6 +65,7 @@ impl ProtocolError {
             ProtocolError::Serialization => 400,
             ProtocolError::UnsupportedMediaType => 415,
             ProtocolError::PayloadTooLarge => 413,
+            ProtocolError::RequestTimeout => 408,
             ProtocolError::NotImplemented => 501,
             ProtocolError::MissingAuthenticationToken
             | ProtocolError::IncompleteSignature

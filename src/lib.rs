@@ -4,6 +4,7 @@
 //! How a request flows:
 //! 0. `server.rs` accepts the connection and, when its first byte opens a TLS handshake,
 //!    decrypts it with `tls.rs`'s certificate; either way it is HTTP/1.1 from here on.
+//!    `limits.rs` bounds the connections, the requests in flight and how long each step takes.
 //! 1. `server.rs` gives it a request id, `cors.rs` answers preflights and adds the CORS
 //!    headers, and `server.rs` serves `/_ivs-local/` itself; everything else goes
 //!    to `api::handle`. `/` with `X-Amz-Target: CloudApiService.*` goes to `cloudcontrol/`
@@ -29,6 +30,7 @@ pub mod context;
 pub mod cors;
 pub mod error;
 pub mod init;
+pub mod limits;
 pub mod server;
 pub mod sim;
 pub mod store;

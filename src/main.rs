@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use ivs_local::auth::{AuthConfig, AuthMode, Credentials};
 use ivs_local::context::Defaults;
 use ivs_local::cors::AllowedOrigins;
+use ivs_local::limits::Limits;
 use ivs_local::server::{self, Config};
 use ivs_local::tls::{CertKeyPem, Tls};
 use std::io::{IsTerminal, Read, Write};
@@ -74,6 +75,23 @@ struct Cli {
     /// File of `ACCESS_KEY_ID SECRET_ACCESS_KEY [ACCOUNT_ID]` lines, for --auth strict.
     #[arg(long, env = "IVS_LOCAL_CREDENTIALS")]
     credentials: Option<PathBuf>,
+    /// Seconds a connection has to send a complete request head, from when it opens (TLS
+    /// handshake included) or its previous answer ends; so also the keep-alive idle timeout.
+    #[arg(long, env = "IVS_LOCAL_HEADER_TIMEOUT", default_value_t = Seconds(LIMITS.header_timeout))]
+    header_timeout: Seconds,
+    /// Seconds to receive a request's whole body (408 beyond).
+    #[arg(long, env = "IVS_LOCAL_BODY_TIMEOUT", default_value_t = Seconds(LIMITS.body_timeout))]
+    body_timeout: Seconds,
+    /// Seconds an answer may wait for a client that does not read it before the connection is
+    /// closed.
+    #[arg(long, env = "IVS_LOCAL_WRITE_TIMEOUT", default_value_t = Seconds(LIMITS.write_timeout))]
+    write_timeout: Seconds,
+    /// Connections open at once; at the limit a new one displaces an idle one.
+    #[arg(long, env = "IVS_LOCAL_MAX_CONNECTIONS", default_value_t = LIMITS.max_connections, value_parser = at_least_one)]
+    max_connections: usize,
+    /// Requests being read or answered at once; beyond, 429 ThrottlingException.
+    #[arg(long, env = "IVS_LOCAL_MAX_IN_FLIGHT", default_value_t = LIMITS.max_in_flight, value_parser = at_least_one)]
+    max_in_flight: usize,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -94,6 +112,38 @@ fn account_id(s: &str) -> Result<String, String> {
 
 fn auth_mode(s: &str) -> Result<AuthMode, String> {
     s.parse()
+}
+
+/// The defaults of the limit flags.
+const LIMITS: Limits = Limits::DEFAULT;
+
+/// A positive number of seconds, fractions allowed (`0.5`).
+#[derive(Clone, Copy)]
+struct Seconds(Duration);
+
+impl std::str::FromStr for Seconds {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.parse::<f64>() {
+            Ok(n) if n > 0.0 => {
+                Duration::try_from_secs_f64(n).map(Seconds).map_err(|e| e.to_string())
+            }
+            _ => Err("a number of seconds more than 0".to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.as_secs_f64())
+    }
+}
+
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("a whole number, at least 1".to_string()),
+    }
 }
 
 fn cors_origins(s: &str) -> Result<AllowedOrigins, String> {
@@ -176,6 +226,13 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
         data_dir: cli.data_dir,
         state_file,
         auth,
+        limits: Limits {
+            header_timeout: cli.header_timeout.0,
+            body_timeout: cli.body_timeout.0,
+            write_timeout: cli.write_timeout.0,
+            max_connections: cli.max_connections,
+            max_in_flight: cli.max_in_flight,
+        },
     };
     if config.auth.mode != AuthMode::Open {
         tracing::info!(
