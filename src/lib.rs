@@ -26,6 +26,7 @@ pub mod context;
 pub mod cors;
 pub mod error;
 pub mod init;
+pub mod logging;
 pub mod server;
 pub mod sim;
 pub mod store;
