@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::store::Store;
 use crate::tls::Tls;
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -146,10 +146,7 @@ fn router_and_app(config: Config) -> (Router, Arc<App>) {
     // The middleware wraps the router once, outermost first. (`Router::layer` would wrap
     // every route instead, and clone each route's boxed stack on every request.)
     let service = tower::ServiceBuilder::new()
-        .layer(middleware::from_fn(access_log))
-        // Outside the panic guard, so a 500 from a panic still reaches the browser's script;
-        // inside the access log, so preflights are logged and get a request id.
-        .layer(middleware::from_fn_with_state(cors_origins, cors::layer))
+        .layer(middleware::from_fn_with_state(cors_origins, access_log))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("a handler panicked").into_response()
         }))
@@ -324,8 +321,15 @@ async fn accept_failed(e: std::io::Error) {
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 }
 
-/// Gives every request an id, answers with it, and logs one line per request.
-async fn access_log(mut request: Request, next: Next) -> Response {
+/// Gives every request an id, answers with it, and logs one line per request. Calls the CORS
+/// layer itself (one middleware fewer on every request): outside the panic guard, so a 500 from
+/// a panic still reaches the browser's script; inside the log, so preflights are logged and
+/// get a request id.
+async fn access_log(
+    State(cors_origins): State<AllowedOrigins>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
     let id: &str = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
@@ -333,7 +337,7 @@ async fn access_log(mut request: Request, next: Next) -> Response {
     // Shares the request's bytes: no copy of the path.
     let uri = request.uri().clone();
     request.extensions_mut().insert(RequestId(id.to_string()));
-    let mut response = next.run(request).await;
+    let mut response = cors::layer(State(cors_origins), request, next).await;
     let (service, operation) = match response.extensions().get::<Handled>() {
         Some(h) => (h.service, h.operation),
         None => ("-", "-"),
