@@ -31,6 +31,7 @@ pub mod cors;
 pub mod error;
 pub mod init;
 pub mod limits;
+pub mod logging;
 pub mod server;
 pub mod sim;
 pub mod store;

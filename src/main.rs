@@ -8,13 +8,12 @@ use ivs_local::cors::AllowedOrigins;
 use ivs_local::limits::Limits;
 use ivs_local::server::{self, Config};
 use ivs_local::tls::{CertKeyPem, Tls};
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(
@@ -155,12 +154,7 @@ fn main() -> ExitCode {
     if let Some(Command::Healthcheck) = cli.command {
         return healthcheck(cli.port);
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_ansi(std::io::stdout().is_terminal())
-        .init();
+    ivs_local::logging::install("info", std::io::stdout);
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     match runtime.block_on(serve(cli)) {

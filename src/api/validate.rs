@@ -62,13 +62,13 @@ impl Validator<'_> {
                     );
                 };
                 for (name, member) in members {
-                    let child = join(path, name);
+                    // The member's path is built only for a member that is there or missing.
                     match object.get(name) {
                         None | Some(Value::Null) if required.contains(name) => {
-                            self.fail(None, false, &child, "must not be null")
+                            self.fail(None, false, &join(path, name), "must not be null")
                         }
                         None | Some(Value::Null) => {}
-                        Some(v) => self.check(&member.shape, v, &child),
+                        Some(v) => self.check(&member.shape, v, &join(path, name)),
                     }
                 }
             }

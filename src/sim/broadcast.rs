@@ -85,7 +85,7 @@ pub fn start(
                 return Err(ControlError::forbidden(format!(
                     "Channel {} does not accept RTMP: its insecureIngest is false. Use RTMPS or SRT, \
                      or set insecureIngest on the channel.",
-                    channel.arn
+                    crate::api::ivs::channel::arn(st, channel)
                 )));
             }
             other => {
@@ -189,7 +189,7 @@ fn take_over(
         let message = format!(
             "Stream takeover of channel {} refused ({code}): a takeover needs a priority higher \
              than the live stream's and the same media.",
-            channel.arn
+            crate::api::ivs::channel::arn(st, channel)
         );
         record(
             st,
@@ -327,7 +327,7 @@ fn record(
     if detail_type != RECORDING_STATE_CHANGE {
         base["event_name"] = json!(name);
     }
-    let resources = vec![channel.arn.clone()];
+    let resources = vec![st.arn_of(arn::ResourceType::Channel, channel_id)];
     st.events.push(&st.scope, detail_type, time, resources, detail(base));
 }
 
@@ -452,7 +452,8 @@ pub async fn list_route(State(app): State<Arc<App>>) -> Response {
         let st = scope.read();
         for (channel_id, live) in &st.ivs.live {
             if let Some(channel) = st.ivs.channels.get(channel_id) {
-                broadcasts.push(describe(&st, &channel.arn, live));
+                let arn = crate::api::ivs::channel::arn(&st, channel);
+                broadcasts.push(describe(&st, &arn, live));
             }
         }
     }
@@ -497,7 +498,7 @@ fn start_broadcast(app: &App, body: &[u8]) -> Result<Value, ControlError> {
         priority: request.priority,
     };
     let stream_id = start(&mut st, &channel_id, Source::Encoder { protocol }, broadcast)?;
-    let channel_arn = st.ivs.channels[&channel_id].arn.clone();
+    let channel_arn = st.arn_of(arn::ResourceType::Channel, &channel_id);
     Ok(json!({ "channelArn": channel_arn, "streamId": stream_id }))
 }
 
@@ -530,11 +531,11 @@ fn stop_broadcast(app: &App, body: &[u8]) -> Result<Value, ControlError> {
         return Err(ControlError::not_found(format!("No channel with id {channel_id}.")));
     };
     let Some(live) = st.ivs.live.get(&channel_id) else {
-        return Err(not_broadcasting(&channel.arn));
+        return Err(not_broadcasting(&crate::api::ivs::channel::arn(&st, channel)));
     };
     let stream_id = live.stream_id.clone();
     go_offline(&mut st, &channel_id)?;
-    let channel_arn = st.ivs.channels[&channel_id].arn.clone();
+    let channel_arn = st.arn_of(arn::ResourceType::Channel, &channel_id);
     Ok(json!({ "channelArn": channel_arn, "streamId": stream_id }))
 }
 
@@ -584,10 +585,14 @@ fn find_channel_key(app: &App, key: &str) -> Result<(Scope, String), ControlErro
     for scope in find_scope(app, None, region) {
         let channel_id = {
             let st = scope.read();
-            st.ivs.stream_keys.get(key_id).filter(|k| k.value == key).map(|k| k.channel_id.clone())
+            st.ivs
+                .stream_keys
+                .get(key_id)
+                .filter(|k| *k.value == *key)
+                .map(|k| k.channel_id.clone())
         };
         if let Some(channel_id) = channel_id {
-            return Ok((scope, channel_id));
+            return Ok((scope, channel_id.to_string()));
         }
     }
     Err(unknown())

@@ -10,6 +10,7 @@
 //! applies to the variant playlists and segments too) is checked once, on this request;
 //! `aws:maximum-resolution` is not checked; the viewer's country is what the caller says.
 
+use crate::api::ivs::channel::arn as channel_arn;
 use crate::server::App;
 use crate::sim::{ControlError, parse_body};
 use crate::store::RegionState;
@@ -81,7 +82,7 @@ fn decide(app: &App, body: &[u8]) -> Result<Decision, ControlError> {
     };
     let now = unix_now();
     let verdict = admit(&st, channel, url.token.as_deref(), origin, country, now);
-    let channel_arn = channel.arn.clone();
+    let channel_arn = crate::api::ivs::channel::arn(&st, channel);
     let live = st.ivs.is_live(&url.channel_id);
     let (allowed, reason) = match verdict {
         Ok(admission) => {
@@ -116,9 +117,9 @@ fn admit(
         if channel.authorized { check_token(st, channel, token, origin, now)? } else { None };
     check_policy(st, channel, origin, country)?;
     let mut reason = if channel.authorized {
-        format!("Allowed: the token is valid for private channel {}", channel.arn)
+        format!("Allowed: the token is valid for private channel {}", channel_arn(st, channel))
     } else {
-        format!("Allowed: channel {} is public", channel.arn)
+        format!("Allowed: channel {} is public", channel_arn(st, channel))
     };
     if !channel.playback_restriction_policy_arn.is_empty() {
         reason.push_str(" and its playback restriction policy admits this viewer");
@@ -140,7 +141,7 @@ fn check_token(
         return Err(format!(
             "Channel {} is private (authorized) and the playback URL has no token; \
              append ?token=<JWT signed with a playback key pair's private key>.",
-            channel.arn
+            channel_arn(st, channel)
         ));
     };
     let jwt = Jwt::parse(token).map_err(|e| format!("The token is refused: {e}."))?;
@@ -168,8 +169,11 @@ fn check_token(
     }
     match jwt.claim("aws:channel-arn").and_then(Value::as_str) {
         None => return Err("The token has no aws:channel-arn claim.".into()),
-        Some(arn) if arn != channel.arn => {
-            return Err(format!("The token is for channel {arn}, not {}.", channel.arn));
+        Some(arn) if arn != channel_arn(st, channel) => {
+            return Err(format!(
+                "The token is for channel {arn}, not {}.",
+                channel_arn(st, channel)
+            ));
         }
         Some(_) => {}
     }
@@ -193,7 +197,8 @@ fn check_token(
     }
     if let Some(viewer_id) = viewer_id {
         let version = jwt.claim("aws:viewer-session-version").and_then(number).unwrap_or(0);
-        let revoked = st.ivs.revocations.get(&channel.arn).and_then(|v| v.get(viewer_id));
+        let revoked =
+            st.ivs.revocations.get(&channel_arn(st, channel)).and_then(|v| v.get(viewer_id));
         if let Some(&revoked) = revoked.filter(|&&r| version <= r) {
             return Err(format!(
                 "The session of viewer {viewer_id} is revoked: versions up to {revoked} are \

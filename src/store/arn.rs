@@ -116,6 +116,12 @@ impl Arn {
 
     /// Parses `arn:aws:ivs:{region}:{account}:{type}/{id}`.
     pub fn parse(s: &str) -> Result<Arn, ArnError> {
+        let (region, account, resource_type, id) = Arn::split(s)?;
+        Ok(Arn { region: region.into(), account: account.into(), resource_type, id: id.into() })
+    }
+
+    /// [`Arn::parse`] without copying: (region, account, type, id).
+    pub fn split(s: &str) -> Result<(&str, &str, ResourceType, &str), ArnError> {
         let mut parts = s.splitn(6, ':');
         let (Some("arn"), Some("aws"), Some("ivs"), Some(region), Some(account), Some(resource)) =
             (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
@@ -138,8 +144,21 @@ impl Arn {
         if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(ArnError("has an invalid resource id"));
         }
-        Ok(Arn { region: region.into(), account: account.into(), resource_type, id: id.into() })
+        Ok((region, account, resource_type, id))
     }
+}
+
+/// `arn:aws:ivs:{region}:{account}:{type}/{id}`, built in one allocation.
+pub fn format(region: &str, account: &str, resource_type: ResourceType, id: &str) -> String {
+    const PREFIX: &str = "arn:aws:ivs:";
+    let kind = resource_type.as_str();
+    let mut arn = String::with_capacity(
+        PREFIX.len() + region.len() + account.len() + kind.len() + id.len() + 3,
+    );
+    for part in [PREFIX, region, ":", account, ":", kind, "/", id] {
+        arn.push_str(part);
+    }
+    arn
 }
 
 impl fmt::Display for Arn {
@@ -166,6 +185,7 @@ mod tests {
         assert_eq!(arn.resource_type, ResourceType::PlaybackKey);
         assert_eq!(arn.id, "abcd1234efgh");
         assert_eq!(arn.to_string(), s);
+        assert_eq!(format(&arn.region, &arn.account, arn.resource_type, &arn.id), s);
     }
 
     #[test]

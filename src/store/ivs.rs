@@ -13,7 +13,7 @@ use crate::api::types::ivs::{
     MultitrackInputConfiguration, RenditionConfiguration, ThumbnailConfiguration, TranscodePreset,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 #[derive(Default)]
 pub struct IvsState {
@@ -59,12 +59,14 @@ impl IvsState {
     }
 }
 
+/// A channel. Its ARN is not kept: [`RegionState::arn_of`](super::RegionState::arn_of) makes it
+/// from the id. Text that never changes length is a `Box<str>`, 8 bytes smaller than a
+/// `String` (memory per channel is one of ivs-local's targets, see `benches/load.rs`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Channel {
     pub id: String,
-    pub arn: String,
-    pub name: String,
+    pub name: Box<str>,
     pub latency_mode: ChannelLatencyMode,
     pub channel_type: ChannelType,
     pub authorized: bool,
@@ -73,25 +75,25 @@ pub struct Channel {
     pub container_format: ContainerFormat,
     pub multitrack_input_configuration: MultitrackInputConfiguration,
     /// `""` when the channel does not record; likewise the other optional ARNs.
-    pub recording_configuration_arn: String,
-    pub playback_restriction_policy_arn: String,
-    pub ad_configuration_arn: String,
-    pub srt_passphrase: String,
+    pub recording_configuration_arn: Box<str>,
+    pub playback_restriction_policy_arn: Box<str>,
+    pub ad_configuration_arn: Box<str>,
+    pub srt_passphrase: Box<str>,
     pub tags: Tags,
-    /// Ids of the channel's stream keys (AWS allows one).
-    pub stream_keys: BTreeSet<String>,
+    /// Ids of the channel's stream keys, in order (AWS allows one: a `Vec` of one id takes an
+    /// eighth of a `BTreeSet`'s first node).
+    pub stream_keys: Vec<String>,
     /// The channel's stream sessions, oldest first (owned by `sim::broadcast`).
     pub sessions: Vec<StreamSession>,
 }
 
+/// A stream key. Its ARN and its channel's are made from the ids, not kept.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StreamKey {
     pub id: String,
-    pub arn: String,
-    pub channel_id: String,
-    pub channel_arn: String,
-    pub value: String,
+    pub channel_id: Box<str>,
+    pub value: Box<str>,
     pub tags: Tags,
 }
 

@@ -28,11 +28,57 @@ pub type ScopeLock = Persisted<RegionState>;
 pub type RequestsLock = Persisted<ScopedRequests>;
 
 /// Where a resource lives. Nothing is visible across scopes, as in AWS.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
     pub account: String,
     pub region: String,
 }
+
+/// (account, region), borrowed or owned: lets [`Store::scope`] find a scope without building
+/// a [`Scope`] (two allocations on every request).
+trait ScopeKey {
+    fn parts(&self) -> (&str, &str);
+}
+
+impl ScopeKey for Scope {
+    fn parts(&self) -> (&str, &str) {
+        (&self.account, &self.region)
+    }
+}
+
+impl ScopeKey for (&str, &str) {
+    fn parts(&self) -> (&str, &str) {
+        *self
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn ScopeKey + 'a> for Scope {
+    fn borrow(&self) -> &(dyn ScopeKey + 'a) {
+        self
+    }
+}
+
+// `Borrow` needs the owned and the borrowed key to hash and compare alike: both go through
+// `parts`.
+impl std::hash::Hash for Scope {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parts().hash(state)
+    }
+}
+
+impl std::hash::Hash for dyn ScopeKey + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parts().hash(state)
+    }
+}
+
+impl PartialEq for dyn ScopeKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn ScopeKey + '_ {}
 
 /// Tags on a resource: key -> value, at most 50 (enforced by the model and `api/tags.rs`).
 pub type Tags = BTreeMap<String, String>;
@@ -221,8 +267,9 @@ impl RegionState {
 
     /// The id in `arn` if it names a resource of `resource_type` in this scope.
     pub fn find_id(&self, arn: &str, resource_type: arn::ResourceType) -> Option<String> {
-        let arn = arn::Arn::parse(arn).ok()?;
-        (arn.resource_type == resource_type && self.in_scope(&arn)).then_some(arn.id)
+        let (region, account, kind, id) = arn::Arn::split(arn).ok()?;
+        let here = account == self.scope.account && region == self.scope.region;
+        (kind == resource_type && here).then(|| id.to_string())
     }
 
     /// Whether `arn` names an existing resource of `resource_type` in this scope.
@@ -301,6 +348,11 @@ impl RegionState {
     /// Builds this scope's ARN for a resource.
     pub fn arn(&self, resource_type: arn::ResourceType, id: &str) -> arn::Arn {
         arn::Arn::new(&self.scope.region, &self.scope.account, resource_type, id)
+    }
+
+    /// This scope's ARN for a resource, as text (one allocation).
+    pub fn arn_of(&self, resource_type: arn::ResourceType, id: &str) -> String {
+        arn::format(&self.scope.region, &self.scope.account, resource_type, id)
     }
 }
 
@@ -461,10 +513,10 @@ impl Store {
 
     /// The state of one (account, region), created empty on first use.
     pub fn scope(&self, account: &str, region: &str) -> Arc<ScopeLock> {
-        let key = Scope { account: account.to_string(), region: region.to_string() };
-        if let Some(state) = self.scopes.get(&key) {
+        if let Some(state) = self.scopes.get(&(account, region) as &dyn ScopeKey) {
             return state.clone();
         }
+        let key = Scope { account: account.to_string(), region: region.to_string() };
         self.scopes.entry(key.clone()).or_insert_with(|| self.new_scope(key)).clone()
     }
 

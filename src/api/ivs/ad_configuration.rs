@@ -85,10 +85,12 @@ pub fn delete_ad_configuration(
     let record = find(st, &input.arn)?;
     // As for recording configurations: one still named by a channel cannot go (the operation
     // models ConflictException for this).
-    if let Some(channel) = st.ivs.channels.values().find(|c| c.ad_configuration_arn == record.arn) {
+    if let Some(channel) = st.ivs.channels.values().find(|c| *c.ad_configuration_arn == record.arn)
+    {
         return Err(ApiError::conflict(format!(
             "Ad configuration {} is in use by channel {}; remove it from every channel first.",
-            record.arn, channel.arn
+            record.arn,
+            super::channel::arn(st, channel)
         )));
     }
     let id = record.id.clone();

@@ -22,7 +22,6 @@ use crate::error::ApiError;
 use crate::store::arn::ResourceType;
 use crate::store::ivs::Channel as Record;
 use crate::store::{RegionState, page};
-use std::collections::BTreeSet;
 
 /// ListChannels' page size when the caller gives none (model doc: 100).
 const DEFAULT_MAX_RESULTS: i32 = 100;
@@ -71,11 +70,9 @@ fn create(
         multitrack_for(channel_type, container_format, input.multitrack_input_configuration, None)?;
 
     let id = st.ids.resource_id();
-    let arn = st.arn(ResourceType::Channel, &id).to_string();
     let channel = Record {
         id: id.clone(),
-        arn,
-        name: input.name.unwrap_or_default(),
+        name: input.name.unwrap_or_default().into(),
         latency_mode: input.latency_mode.unwrap_or(ChannelLatencyMode::Low),
         channel_type,
         authorized: input.authorized.unwrap_or(false),
@@ -83,12 +80,12 @@ fn create(
         preset,
         container_format,
         multitrack_input_configuration: multitrack,
-        recording_configuration_arn,
-        playback_restriction_policy_arn,
-        ad_configuration_arn,
-        srt_passphrase: st.ids.alphanumeric(SRT_PASSPHRASE_LEN),
+        recording_configuration_arn: recording_configuration_arn.into(),
+        playback_restriction_policy_arn: playback_restriction_policy_arn.into(),
+        ad_configuration_arn: ad_configuration_arn.into(),
+        srt_passphrase: st.ids.alphanumeric(SRT_PASSPHRASE_LEN).into(),
         tags: input.tags.unwrap_or_default(),
-        stream_keys: BTreeSet::new(),
+        stream_keys: Vec::new(),
         sessions: Vec::new(),
     };
     st.ivs.channels.insert(id.clone(), channel);
@@ -96,7 +93,7 @@ fn create(
     let key = with_stream_key.then(|| stream_key::insert(st, &id, Default::default()));
     Ok(CreateChannelResponse {
         channel: Some(to_api(st, &st.ivs.channels[&id])),
-        stream_key: key.as_ref().map(stream_key::to_api),
+        stream_key: key.as_ref().map(|k| stream_key::to_api(st, k)),
     })
 }
 
@@ -144,16 +141,16 @@ pub fn list_channels(
         wanted(&input.filter_by_ad_configuration_arn),
     );
     let keep = |c: &&Record| {
-        name.is_none_or(|n| c.name == n)
-            && recording.is_none_or(|a| c.recording_configuration_arn == a)
-            && policy.is_none_or(|a| c.playback_restriction_policy_arn == a)
-            && ad.is_none_or(|a| c.ad_configuration_arn == a)
+        name.is_none_or(|n| *c.name == *n)
+            && recording.is_none_or(|a| *c.recording_configuration_arn == *a)
+            && policy.is_none_or(|a| *c.playback_restriction_policy_arn == *a)
+            && ad.is_none_or(|a| *c.ad_configuration_arn == *a)
     };
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
     let range = st.ivs.channels.range(page::start(input.next_token.as_deref())?);
     let page = page::collect(range, max, keep);
     Ok(ListChannelsResponse {
-        channels: page.items.into_iter().map(summary).collect(),
+        channels: page.items.into_iter().map(|c| summary(st, c)).collect(),
         next_token: page.next_token,
     })
 }
@@ -168,16 +165,16 @@ pub fn update_channel(
     // Everything is checked before anything changes, so a refused update leaves no trace.
     let recording_configuration_arn =
         reference(st, input.recording_configuration_arn, ResourceType::RecordingConfiguration)?
-            .unwrap_or_else(|| current.recording_configuration_arn.clone());
+            .unwrap_or_else(|| current.recording_configuration_arn.to_string());
     let playback_restriction_policy_arn = reference(
         st,
         input.playback_restriction_policy_arn,
         ResourceType::PlaybackRestrictionPolicy,
     )?
-    .unwrap_or_else(|| current.playback_restriction_policy_arn.clone());
+    .unwrap_or_else(|| current.playback_restriction_policy_arn.to_string());
     let ad_configuration_arn =
         reference(st, input.ad_configuration_arn, ResourceType::AdConfiguration)?
-            .unwrap_or_else(|| current.ad_configuration_arn.clone());
+            .unwrap_or_else(|| current.ad_configuration_arn.to_string());
     let channel_type = input.r#type.unwrap_or(current.channel_type);
     let container_format = input.container_format.unwrap_or(current.container_format);
     let preset = preset_for(channel_type, input.preset, current.preset)?;
@@ -191,7 +188,7 @@ pub fn update_channel(
     let id = current.id.clone();
     let channel = st.ivs.channels.get_mut(&id).expect("found above under the same lock");
     if let Some(name) = input.name {
-        channel.name = name;
+        channel.name = name.into();
     }
     if let Some(latency_mode) = input.latency_mode {
         channel.latency_mode = latency_mode;
@@ -206,9 +203,9 @@ pub fn update_channel(
     channel.container_format = container_format;
     channel.preset = preset;
     channel.multitrack_input_configuration = multitrack;
-    channel.recording_configuration_arn = recording_configuration_arn;
-    channel.playback_restriction_policy_arn = playback_restriction_policy_arn;
-    channel.ad_configuration_arn = ad_configuration_arn;
+    channel.recording_configuration_arn = recording_configuration_arn.into();
+    channel.playback_restriction_policy_arn = playback_restriction_policy_arn.into();
+    channel.ad_configuration_arn = ad_configuration_arn.into();
     Ok(UpdateChannelResponse { channel: Some(to_api(st, &st.ivs.channels[&id])) })
 }
 
@@ -232,7 +229,7 @@ fn refuse_if_live(st: &RegionState, channel: &Record, what: &str) -> Result<(), 
     if st.ivs.is_live(&channel.id) {
         return Err(ApiError::conflict(format!(
             "Channel {} is live and cannot be {what}; stop the stream first.",
-            channel.arn
+            arn(st, channel)
         )));
     }
     Ok(())
@@ -241,6 +238,11 @@ fn refuse_if_live(st: &RegionState, channel: &Record, what: &str) -> Result<(), 
 /// A filter that is set: an empty string filters nothing.
 fn wanted(filter: &Option<String>) -> Option<&str> {
     filter.as_deref().filter(|v| !v.is_empty())
+}
+
+/// A channel's ARN.
+pub fn arn(st: &RegionState, c: &Record) -> String {
+    st.arn_of(ResourceType::Channel, &c.id)
 }
 
 /// The channel an ARN names in this scope, or AWS's 404.
@@ -328,8 +330,8 @@ pub fn to_api(st: &RegionState, c: &Record) -> Channel {
     let prefix = &st.endpoint_prefix;
     let region = &st.scope.region;
     Channel {
-        arn: Some(c.arn.clone()),
-        name: Some(c.name.clone()),
+        arn: Some(arn(st, c)),
+        name: Some(c.name.to_string()),
         latency_mode: Some(c.latency_mode),
         r#type: Some(c.channel_type),
         authorized: Some(c.authorized),
@@ -337,9 +339,9 @@ pub fn to_api(st: &RegionState, c: &Record) -> Channel {
         preset: Some(c.preset),
         container_format: Some(c.container_format),
         multitrack_input_configuration: Some(c.multitrack_input_configuration.clone()),
-        recording_configuration_arn: Some(c.recording_configuration_arn.clone()),
-        playback_restriction_policy_arn: Some(c.playback_restriction_policy_arn.clone()),
-        ad_configuration_arn: Some(c.ad_configuration_arn.clone()),
+        recording_configuration_arn: Some(c.recording_configuration_arn.to_string()),
+        playback_restriction_policy_arn: Some(c.playback_restriction_policy_arn.to_string()),
+        ad_configuration_arn: Some(c.ad_configuration_arn.to_string()),
         ingest_endpoint: Some(format!("{prefix}.global-contribute.live-video.net")),
         playback_url: Some(format!(
             "https://{prefix}.{region}.playback.live-video.net/api/video/v1/{region}.{}.channel.{}.m3u8",
@@ -347,24 +349,24 @@ pub fn to_api(st: &RegionState, c: &Record) -> Channel {
         )),
         srt: Some(Srt {
             endpoint: Some(format!("{prefix}.srt.live-video.net")),
-            passphrase: Some(c.srt_passphrase.clone()),
+            passphrase: Some(c.srt_passphrase.to_string()),
         }),
         tags: Some(c.tags.clone()),
     }
 }
 
-fn summary(c: &Record) -> ChannelSummary {
+fn summary(st: &RegionState, c: &Record) -> ChannelSummary {
     ChannelSummary {
-        arn: Some(c.arn.clone()),
-        name: Some(c.name.clone()),
+        arn: Some(arn(st, c)),
+        name: Some(c.name.to_string()),
         latency_mode: Some(c.latency_mode),
         r#type: Some(c.channel_type),
         authorized: Some(c.authorized),
         insecure_ingest: Some(c.insecure_ingest),
         preset: Some(c.preset),
-        recording_configuration_arn: Some(c.recording_configuration_arn.clone()),
-        playback_restriction_policy_arn: Some(c.playback_restriction_policy_arn.clone()),
-        ad_configuration_arn: Some(c.ad_configuration_arn.clone()),
+        recording_configuration_arn: Some(c.recording_configuration_arn.to_string()),
+        playback_restriction_policy_arn: Some(c.playback_restriction_policy_arn.to_string()),
+        ad_configuration_arn: Some(c.ad_configuration_arn.to_string()),
         tags: Some(c.tags.clone()),
     }
 }

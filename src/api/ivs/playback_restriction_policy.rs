@@ -108,11 +108,12 @@ pub fn delete_playback_restriction_policy(
     let policy = find(st, &input.arn)?;
     // A scan of the channels: deletes are rare and the channel table is in memory.
     if let Some(channel) =
-        st.ivs.channels.values().find(|c| c.playback_restriction_policy_arn == policy.arn)
+        st.ivs.channels.values().find(|c| *c.playback_restriction_policy_arn == policy.arn)
     {
         return Err(ApiError::conflict(format!(
             "Playback restriction policy {} is in use by channel {}; detach it first.",
-            policy.arn, channel.arn
+            policy.arn,
+            super::channel::arn(st, channel)
         )));
     }
     let id = policy.id.clone();

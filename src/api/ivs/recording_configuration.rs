@@ -95,11 +95,12 @@ pub fn delete_recording_configuration(
     let record = find(st, &input.arn)?;
     // The operation's documentation: a configuration still named by a channel cannot go.
     if let Some(channel) =
-        st.ivs.channels.values().find(|c| c.recording_configuration_arn == record.arn)
+        st.ivs.channels.values().find(|c| *c.recording_configuration_arn == record.arn)
     {
         return Err(ApiError::conflict(format!(
             "Recording configuration {} is in use by channel {}; remove it from every channel first.",
-            record.arn, channel.arn
+            record.arn,
+            super::channel::arn(st, channel)
         )));
     }
     let id = record.id.clone();

@@ -40,7 +40,7 @@ pub fn get_stream(
     let playback_url = channel::to_api(st, channel).playback_url;
     Ok(GetStreamResponse {
         stream: Some(Stream {
-            channel_arn: Some(channel.arn.clone()),
+            channel_arn: Some(channel::arn(st, channel)),
             stream_id: Some(live.stream_id.clone()),
             playback_url,
             start_time: Some(live.start_time),
@@ -65,7 +65,7 @@ pub fn list_streams(
         .items
         .into_iter()
         .map(|(channel_id, live)| StreamSummary {
-            channel_arn: st.ivs.channels.get(channel_id).map(|c| c.arn.clone()),
+            channel_arn: st.ivs.channels.get(channel_id).map(|c| channel::arn(st, c)),
             stream_id: Some(live.stream_id.clone()),
             start_time: Some(live.start_time),
             state: Some(StreamState::Live),
@@ -87,13 +87,16 @@ pub fn get_stream_session(
             channel.sessions.iter().find(|s| s.stream_id == stream_id).ok_or_else(|| {
                 ApiError::not_found(format!(
                     "Stream session not found: {stream_id} on {}",
-                    channel.arn
+                    channel::arn(st, channel)
                 ))
             })?
         }
         // Without a stream id AWS answers the channel's most recent session.
         None => channel.sessions.last().ok_or_else(|| {
-            ApiError::not_found(format!("Channel {} has no stream sessions.", channel.arn))
+            ApiError::not_found(format!(
+                "Channel {} has no stream sessions.",
+                channel::arn(st, channel)
+            ))
         })?,
     };
     Ok(GetStreamSessionResponse { stream_session: Some(session_to_api(session)) })
@@ -176,7 +179,7 @@ pub fn insert_ad_break(
     if channel.ad_configuration_arn.is_empty() {
         return Err(ApiError::conflict(format!(
             "Channel {} has no ad configuration; set adConfigurationArn on it before inserting ad breaks.",
-            channel.arn
+            channel::arn(st, channel)
         )));
     }
     let id = channel.id.clone();

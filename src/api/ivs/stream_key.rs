@@ -31,12 +31,12 @@ pub fn create_stream_key(
     if channel.stream_keys.len() >= KEYS_PER_CHANNEL {
         return Err(ApiError::quota_exceeded(format!(
             "Channel {} already has a stream key; the limit is {KEYS_PER_CHANNEL} per channel.",
-            channel.arn
+            channel::arn(st, channel)
         )));
     }
     let channel_id = channel.id.clone();
     let key = insert(st, &channel_id, input.tags.unwrap_or_default());
-    Ok(CreateStreamKeyResponse { stream_key: Some(to_api(&key)) })
+    Ok(CreateStreamKeyResponse { stream_key: Some(to_api(st, &key)) })
 }
 
 pub fn get_stream_key(
@@ -44,7 +44,7 @@ pub fn get_stream_key(
     st: &RegionState,
     input: GetStreamKeyRequest,
 ) -> Result<GetStreamKeyResponse, ApiError> {
-    Ok(GetStreamKeyResponse { stream_key: Some(to_api(find(st, &input.arn)?)) })
+    Ok(GetStreamKeyResponse { stream_key: Some(to_api(st, find(st, &input.arn)?)) })
 }
 
 pub fn batch_get_stream_key(
@@ -52,7 +52,7 @@ pub fn batch_get_stream_key(
     st: &RegionState,
     input: BatchGetStreamKeyRequest,
 ) -> Result<BatchGetStreamKeyResponse, ApiError> {
-    let (stream_keys, errors) = super::batch_get(input.arns, |arn| Ok(to_api(find(st, arn)?)));
+    let (stream_keys, errors) = super::batch_get(input.arns, |arn| Ok(to_api(st, find(st, arn)?)));
     Ok(BatchGetStreamKeyResponse { stream_keys: Some(stream_keys), errors: Some(errors) })
 }
 
@@ -63,11 +63,12 @@ pub fn list_stream_keys(
 ) -> Result<ListStreamKeysResponse, ApiError> {
     let channel = channel::find(st, &input.channel_arn)?;
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
-    let ids = channel.stream_keys.range(page::start(input.next_token.as_deref())?);
+    let start = page::start(input.next_token.as_deref())?;
+    let ids = channel.stream_keys.iter().filter(|id| std::ops::RangeBounds::contains(&start, *id));
     let keys = ids.filter_map(|id| Some((id, st.ivs.stream_keys.get(id)?)));
     let page = page::collect(keys, max, |_| true);
     Ok(ListStreamKeysResponse {
-        stream_keys: page.items.into_iter().map(summary).collect(),
+        stream_keys: page.items.into_iter().map(|k| summary(st, k)).collect(),
         next_token: page.next_token,
     })
 }
@@ -79,8 +80,8 @@ pub fn delete_stream_key(
 ) -> Result<(), ApiError> {
     let id = find(st, &input.arn)?.id.clone();
     let key = st.ivs.stream_keys.remove(&id).expect("found above under the same lock");
-    if let Some(channel) = st.ivs.channels.get_mut(&key.channel_id) {
-        channel.stream_keys.remove(&id);
+    if let Some(channel) = st.ivs.channels.get_mut(&*key.channel_id) {
+        channel.stream_keys.retain(|k| *k != id);
     }
     Ok(())
 }
@@ -89,15 +90,14 @@ pub fn delete_stream_key(
 pub fn insert(st: &mut RegionState, channel_id: &str, tags: Tags) -> Record {
     let id = st.ids.resource_id();
     let secret = st.ids.alphanumeric(30);
-    let arn = st.arn(ResourceType::StreamKey, &id).to_string();
     let value = format!("sk_{}_{id}_{secret}", st.scope.region);
     let channel = st.ivs.channels.get_mut(channel_id).expect("caller checked the channel exists");
-    channel.stream_keys.insert(id.clone());
+    // In order, for ListStreamKeys' pages.
+    let at = channel.stream_keys.partition_point(|k| *k < id);
+    channel.stream_keys.insert(at, id.clone());
     let key = Record {
-        arn,
-        value,
-        channel_id: channel_id.to_string(),
-        channel_arn: channel.arn.clone(),
+        value: value.into(),
+        channel_id: channel_id.to_string().into(),
         id: id.clone(),
         tags,
     };
@@ -112,19 +112,19 @@ pub fn find<'a>(st: &'a RegionState, arn: &str) -> Result<&'a Record, ApiError> 
         .ok_or_else(|| ApiError::not_found(format!("Stream key not found: {arn}")))
 }
 
-pub fn to_api(k: &Record) -> StreamKey {
+pub fn to_api(st: &RegionState, k: &Record) -> StreamKey {
     StreamKey {
-        arn: Some(k.arn.clone()),
-        channel_arn: Some(k.channel_arn.clone()),
-        value: Some(k.value.clone()),
+        arn: Some(st.arn_of(ResourceType::StreamKey, &k.id)),
+        channel_arn: Some(st.arn_of(ResourceType::Channel, &k.channel_id)),
+        value: Some(k.value.to_string()),
         tags: Some(k.tags.clone()),
     }
 }
 
-fn summary(k: &Record) -> StreamKeySummary {
+fn summary(st: &RegionState, k: &Record) -> StreamKeySummary {
     StreamKeySummary {
-        arn: Some(k.arn.clone()),
-        channel_arn: Some(k.channel_arn.clone()),
+        arn: Some(st.arn_of(ResourceType::StreamKey, &k.id)),
+        channel_arn: Some(st.arn_of(ResourceType::Channel, &k.channel_id)),
         tags: Some(k.tags.clone()),
     }
 }
