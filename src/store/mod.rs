@@ -108,12 +108,22 @@ pub struct RegionState {
 macro_rules! tables {
     ($($group:ident . $field:ident => $name:literal),* $(,)?) => {
         impl RegionState {
-            fn tables(&self) -> Vec<(&'static str, &dyn AnyTable)> {
-                vec![$(($name, &self.$group.$field as &dyn AnyTable)),*]
+            /// Calls `f` with each table and its name.
+            fn each_table(&self, f: &mut dyn FnMut(&'static str, &dyn AnyTable)) {
+                $(f($name, &self.$group.$field);)*
             }
 
-            fn tables_mut(&mut self) -> Vec<(&'static str, &mut dyn AnyTable)> {
-                vec![$(($name, &mut self.$group.$field as &mut dyn AnyTable)),*]
+            /// Calls `f` with each table, to change, and its name.
+            fn each_table_mut(&mut self, f: &mut dyn FnMut(&'static str, &mut dyn AnyTable)) {
+                $(f($name, &mut self.$group.$field);)*
+            }
+
+            /// The table called `name`.
+            fn table_mut(&mut self, name: &str) -> Option<&mut dyn AnyTable> {
+                match name {
+                    $($name => Some(&mut self.$group.$field),)*
+                    _ => None,
+                }
             }
         }
     };
@@ -144,7 +154,7 @@ impl Changes for RegionState {
             out.push(Op::Put(format!("{prefix}meta/scope"), self.meta().to_string().into_bytes()));
         }
         let mut rows = Vec::new();
-        for (name, table) in self.tables_mut() {
+        self.each_table_mut(&mut |name, table| {
             table.drain_changes(&mut rows);
             for (id, row) in rows.drain(..) {
                 let key = format!("{prefix}{name}/{id}");
@@ -153,7 +163,7 @@ impl Changes for RegionState {
                     None => Op::Delete(key),
                 });
             }
-        }
+        });
         let (appended, evicted) = self.events.drain_changes();
         for event in appended {
             let json = serde_json::to_vec(event).expect("events serialize");
@@ -166,9 +176,7 @@ impl Changes for RegionState {
 
     fn forget_changes(&mut self) {
         self.meta_dirty = false;
-        for (_, table) in self.tables_mut() {
-            table.forget_changes();
-        }
+        self.each_table_mut(&mut |_, table| table.forget_changes());
         self.events.forget_changes();
     }
 }
@@ -471,8 +479,7 @@ impl Store {
                     st.events.restore(event, Some(seq));
                 }
                 _ => {
-                    let Some((_, rows)) = st.tables_mut().into_iter().find(|(n, _)| *n == table)
-                    else {
+                    let Some(rows) = st.table_mut(table) else {
                         return Err(unreadable(&key(), &"no such table in this version"));
                     };
                     rows.load(id.to_string(), value).map_err(|e| unreadable(&key(), &e))?;
@@ -536,7 +543,11 @@ impl Store {
         token_key: Arc<crate::tokens::TokenKey>,
     ) -> RegionState {
         let seed = self.seed.map(|s| s ^ generation.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        RegionState::new(scope, seed, token_key, self.events.clone())
+        let mut state = RegionState::new(scope, seed, token_key, self.events.clone());
+        if self.persister.is_some() {
+            state.each_table_mut(&mut |_, table| table.track_changes());
+        }
+        state
     }
 
     /// Cloud Control's request records of one (account, region).
@@ -582,8 +593,10 @@ impl Store {
         for key in keys {
             let state = self.scope(&key.account, &key.region);
             let st = state.read();
-            let tables: serde_json::Map<String, Value> =
-                st.tables().into_iter().map(|(name, t)| (name.to_string(), t.export())).collect();
+            let mut tables = serde_json::Map::new();
+            st.each_table(&mut |name, t| {
+                tables.insert(name.to_string(), t.export());
+            });
             let events: Vec<&crate::sim::events::Event> = st.events.iter().collect();
             let requests = self.cloudcontrol_requests(&key.account, &key.region);
             let requests: Vec<_> = requests.read().stored().collect();
@@ -653,9 +666,7 @@ impl Store {
                 return Err(format!("scopes[{i}].tables must be an object"));
             };
             for (name, rows) in tables {
-                let Some((_, table)) =
-                    st.tables_mut().into_iter().find(|(n, _)| *n == name.as_str())
-                else {
+                let Some(table) = st.table_mut(name) else {
                     return Err(format!("scopes[{i}].tables.{name}: no such table"));
                 };
                 table.import(rows.clone()).map_err(|e| at(&format!("tables.{name}"), &e))?;

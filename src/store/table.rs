@@ -14,11 +14,14 @@ pub struct Table<T> {
     rows: BTreeMap<String, T>,
     /// Ids of the rows inserted, changed or removed since the last [`Table::take_dirty`].
     dirty: BTreeSet<String>,
+    /// Whether changes are noted at all: only when they are persisted (`--data-dir`), so an
+    /// in-memory server pays nothing for it.
+    track: bool,
 }
 
 impl<T> Default for Table<T> {
     fn default() -> Self {
-        Table { rows: BTreeMap::new(), dirty: BTreeSet::new() }
+        Table { rows: BTreeMap::new(), dirty: BTreeSet::new(), track: false }
     }
 }
 
@@ -41,41 +44,47 @@ impl<'a, T> IntoIterator for &'a Table<T> {
 
 impl<T> Table<T> {
     pub fn insert(&mut self, id: String, row: T) -> Option<T> {
-        self.dirty.insert(id.clone());
+        if self.track {
+            self.dirty.insert(id.clone());
+        }
         self.rows.insert(id, row)
+    }
+
+    /// Notes that the row with id `id` changed.
+    fn touch(&mut self, id: &str) {
+        if self.track && !self.dirty.contains(id) {
+            self.dirty.insert(id.to_string());
+        }
     }
 
     pub fn remove(&mut self, id: &str) -> Option<T> {
         let removed = self.rows.remove(id);
         if removed.is_some() {
-            self.dirty.insert(id.to_string());
+            self.touch(id);
         }
         removed
     }
 
     /// The row, to change (it counts as changed).
     pub fn get_mut(&mut self, id: &str) -> Option<&mut T> {
-        let row = self.rows.get_mut(id)?;
-        if !self.dirty.contains(id) {
-            self.dirty.insert(id.to_string());
+        if self.rows.contains_key(id) {
+            self.touch(id);
         }
-        Some(row)
+        self.rows.get_mut(id)
     }
 
     /// The row, inserting `make()` when there is none (it counts as changed).
     pub fn get_or_insert_with(&mut self, id: &str, make: impl FnOnce() -> T) -> &mut T {
-        if !self.dirty.contains(id) {
-            self.dirty.insert(id.to_string());
-        }
+        self.touch(id);
         self.rows.entry(id.to_string()).or_insert_with(make)
     }
 
     /// Keeps only the rows `keep` accepts.
     pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut T) -> bool) {
-        let dirty = &mut self.dirty;
+        let (dirty, track) = (&mut self.dirty, self.track);
         self.rows.retain(|id, row| {
             let kept = keep(id, row);
-            if !kept {
+            if !kept && track {
                 dirty.insert(id.clone());
             }
             kept
@@ -84,7 +93,9 @@ impl<T> Table<T> {
 
     /// Every row, to change (they all count as changed: use sparingly).
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
-        self.dirty.extend(self.rows.keys().cloned());
+        if self.track {
+            self.dirty.extend(self.rows.keys().cloned());
+        }
         self.rows.values_mut()
     }
 
@@ -105,6 +116,8 @@ pub trait AnyTable {
     fn drain_changes(&mut self, out: &mut Vec<(String, Option<Vec<u8>>)>);
     /// Forgets which rows changed.
     fn forget_changes(&mut self);
+    /// Starts noting which rows change (for persistence).
+    fn track_changes(&mut self);
     /// Adds a row read back from JSON.
     fn load(&mut self, id: String, json: &[u8]) -> Result<(), serde_json::Error>;
     /// Every row, as a JSON object by id.
@@ -123,6 +136,10 @@ impl<T: Serialize + DeserializeOwned> AnyTable for Table<T> {
 
     fn forget_changes(&mut self) {
         self.dirty.clear();
+    }
+
+    fn track_changes(&mut self) {
+        self.track = true;
     }
 
     fn load(&mut self, id: String, json: &[u8]) -> Result<(), serde_json::Error> {
