@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod model_inputs;
 
 use aws_sdk_ivs::config::{BehaviorVersion, Credentials, Region};
 use ivs_local::server::{self, Config};
