@@ -99,7 +99,10 @@ fn router_and_app(config: Config) -> (Router, Arc<App>) {
             "/_ivs-local/reset",
             post(api::internal::reset).fallback(api::internal::wrong_method),
         )
-        .route("/_ivs-local/events", get(crate::sim::events::list))
+        .route(
+            "/_ivs-local/events",
+            get(crate::sim::events::list).fallback(api::internal::wrong_method),
+        )
         .route(
             "/_ivs-local/playback/authorize",
             post(crate::sim::playback::authorize).fallback(api::internal::wrong_method),
