@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod invariants;
 pub mod model_inputs;
+pub mod requests;
 
 use aws_sdk_ivs::config::retry::RetryConfig;
 use aws_sdk_ivs::config::{BehaviorVersion, Credentials, Region};
