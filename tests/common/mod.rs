@@ -79,6 +79,7 @@ pub fn start_apart(config: Config) -> TestServer {
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .thread_name("ivs-local-server")
             .enable_all()
             .build()
             .expect("a runtime for the server");
