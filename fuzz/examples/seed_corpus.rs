@@ -2,7 +2,7 @@
 //! Control operation, control API route and STS action (`tests/common/requests.rs`), naming the
 //! resources every input finds (`ivs_local_fuzz::known`).
 //!
-//! `cargo run --manifest-path fuzz/Cargo.toml --bin seed-corpus [DIR]` (default
+//! `cargo run --manifest-path fuzz/Cargo.toml --example seed_corpus [DIR]` (default
 //! `fuzz/corpus/pipeline`).
 
 use ivs_local_fuzz::requests::seed_requests;
