@@ -72,8 +72,25 @@ fn main() {
     }
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("client runtime");
-    let report = runtime.block_on(run_all());
+    // `cargo bench --bench load -- persistence`: only the in-memory and durable CreateChannel
+    // loads and the data-directory rows.
+    let report = if args.iter().any(|a| a == "persistence") {
+        runtime.block_on(run_persistence())
+    } else {
+        runtime.block_on(run_all())
+    };
     report.print();
+}
+
+async fn run_persistence() -> Report {
+    let mut report = Report::default();
+    let copy = Binary::copy_built();
+    let server = Server::emulator(&copy.path, "info");
+    let create = load(server.port, "/CreateChannel", Workload::Create).await;
+    report.load_rows("CreateChannel, 32 conns, in memory", &create);
+    drop(server);
+    persistence_rows(&mut report, &copy.path).await;
+    report
 }
 
 /// Everything, in order.
@@ -149,8 +166,68 @@ async fn run_all() -> Report {
     drop(server);
 
     data_plane_rows(&mut report, binary).await;
+    persistence_rows(&mut report, binary).await;
     report.row("load average after (1, 5, 15 min)", load_average(), "");
     report
+}
+
+/// `--data-dir` (issue 8): CreateChannel load on a durable server (every answer waits for its
+/// fsync, shared by concurrent requests), the data directory's size with 10,000 channels, and
+/// startup time (spawn to first health 200) on that directory, which restores them all.
+async fn persistence_rows(report: &mut Report, binary: &Path) {
+    let data = std::env::temp_dir().join(format!("ivs-local-bench-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let durable = |dir: &Path| {
+        let port = free_port();
+        let child = emulator_command(binary, port, "info")
+            .arg("--data-dir")
+            .arg(dir)
+            .spawn()
+            .expect("spawn ivs-local");
+        Server::ready(child, port)
+    };
+
+    println!("CreateChannel load with --data-dir, RUST_LOG=info");
+    let load_dir = data.join("load");
+    let server = durable(&load_dir);
+    let create = load(server.port, "/CreateChannel", Workload::Create).await;
+    report.load_rows("CreateChannel, 32 conns, --data-dir", &create);
+    drop(server);
+
+    println!("{MANY_CHANNELS} channels with --data-dir");
+    let dir = data.join("many");
+    let server = durable(&dir);
+    create_channels(server.port, MANY_CHANNELS).await;
+    let file = dir.join("state.redb");
+    let size = |f: &Path| std::fs::metadata(f).map(|m| m.len() / 1024).unwrap_or(0);
+    let written = size(&file);
+    drop(server);
+    let mut startups = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let port = free_port();
+        let mut child = emulator_command(binary, port, "info")
+            .arg("--data-dir")
+            .arg(&dir)
+            .spawn()
+            .expect("spawn ivs-local");
+        startups.push(wait_healthy(port, started).expect("restarted server is healthy"));
+        assert_eq!(channel_count(port).await, MANY_CHANNELS as u64, "every channel restored");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    startups.sort();
+    report.row(
+        "startup with 10,000 persisted channels (median of 5)",
+        format!("{:.1} ms (max {:.1})", ms(median(&startups)), ms(startups[startups.len() - 1])),
+        "",
+    );
+    report.row(
+        "data directory with 10,000 channels and keys",
+        format!("{} KiB written, {} KiB after a restart's compaction", written, size(&file)),
+        "",
+    );
+    let _ = std::fs::remove_dir_all(&data);
 }
 
 /// The resources and simulated data plane of issues 5 and 6: list and get latency of

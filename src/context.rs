@@ -3,7 +3,8 @@
 //! AWS scopes every resource to the caller's account and the region of the endpoint. Offline
 //! we read both from the SigV4 credential: a 12-digit access key id is the account (else the
 //! configured default), and the credential scope names the region (else the configured
-//! default). Signatures are not checked.
+//! default). Signatures are checked only in strict mode (`auth.rs`), where the credentials
+//! file's account for the key wins (`api::handle`).
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;

@@ -26,8 +26,19 @@ pub enum ProtocolError {
     UnsupportedMediaType,
     /// The body is over the size limit (413).
     PayloadTooLarge,
+    /// The body did not arrive in time (408). The AWS SDKs count this code as transient and
+    /// retry it.
+    RequestTimeout,
     /// The operation is routed and validated but ivs-local does not implement it yet (501).
     NotImplemented,
+    /// Strict authentication (`auth.rs`): the request carries no signature (403).
+    MissingAuthenticationToken,
+    /// Strict authentication: the signature is malformed or incomplete (403).
+    IncompleteSignature,
+    /// Strict authentication: the access key is not in the credentials file (403).
+    UnrecognizedClient,
+    /// Strict authentication: the signature does not match, or its time is too far off (403).
+    InvalidSignature,
 }
 
 impl ProtocolError {
@@ -38,7 +49,12 @@ impl ProtocolError {
             ProtocolError::Serialization => "SerializationException",
             ProtocolError::UnsupportedMediaType => "UnsupportedMediaTypeException",
             ProtocolError::PayloadTooLarge => "PayloadTooLargeException",
+            ProtocolError::RequestTimeout => "RequestTimeoutException",
             ProtocolError::NotImplemented => "NotImplementedException",
+            ProtocolError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            ProtocolError::IncompleteSignature => "IncompleteSignatureException",
+            ProtocolError::UnrecognizedClient => "UnrecognizedClientException",
+            ProtocolError::InvalidSignature => "InvalidSignatureException",
         }
     }
 
@@ -49,7 +65,12 @@ impl ProtocolError {
             ProtocolError::Serialization => 400,
             ProtocolError::UnsupportedMediaType => 415,
             ProtocolError::PayloadTooLarge => 413,
+            ProtocolError::RequestTimeout => 408,
             ProtocolError::NotImplemented => 501,
+            ProtocolError::MissingAuthenticationToken
+            | ProtocolError::IncompleteSignature
+            | ProtocolError::UnrecognizedClient
+            | ProtocolError::InvalidSignature => 403,
         }
     }
 }

@@ -2,8 +2,10 @@
 //! listener, logs where it listens and serves until SIGINT or SIGTERM.
 
 use clap::{Parser, Subcommand};
+use ivs_local::auth::{AuthConfig, AuthMode, Credentials};
 use ivs_local::context::Defaults;
 use ivs_local::cors::AllowedOrigins;
+use ivs_local::limits::Limits;
 use ivs_local::server::{self, Config};
 use ivs_local::tls::{CertKeyPem, Tls};
 use std::io::{IsTerminal, Read, Write};
@@ -59,6 +61,37 @@ struct Cli {
     /// get no `Access-Control-Allow-Origin`. Default: any origin, as AWS.
     #[arg(long, env = "IVS_LOCAL_CORS_ORIGINS", default_value = "*", value_parser = cors_origins)]
     cors_origins: AllowedOrigins,
+    /// Keep state in this directory across restarts (created if missing). Without it, state
+    /// lives in memory only.
+    #[arg(long, env = "IVS_LOCAL_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// A state document (as GET /_ivs-local/state answers) to load at start.
+    #[arg(long, env = "IVS_LOCAL_STATE_FILE")]
+    state_file: Option<PathBuf>,
+    /// `open` (any credentials), `strict` (SigV4 checked against --credentials everywhere but
+    /// /_ivs-local/health) or `strict-aws-only` (checked on the AWS APIs only).
+    #[arg(long, env = "IVS_LOCAL_AUTH", default_value = "open", value_parser = auth_mode)]
+    auth: AuthMode,
+    /// File of `ACCESS_KEY_ID SECRET_ACCESS_KEY [ACCOUNT_ID]` lines, for --auth strict.
+    #[arg(long, env = "IVS_LOCAL_CREDENTIALS")]
+    credentials: Option<PathBuf>,
+    /// Seconds a connection has to send a complete request head, from when it opens (TLS
+    /// handshake included) or its previous answer ends; so also the keep-alive idle timeout.
+    #[arg(long, env = "IVS_LOCAL_HEADER_TIMEOUT", default_value_t = Seconds(LIMITS.header_timeout))]
+    header_timeout: Seconds,
+    /// Seconds to receive a request's whole body (408 beyond).
+    #[arg(long, env = "IVS_LOCAL_BODY_TIMEOUT", default_value_t = Seconds(LIMITS.body_timeout))]
+    body_timeout: Seconds,
+    /// Seconds an answer may wait for a client that does not read it before the connection is
+    /// closed.
+    #[arg(long, env = "IVS_LOCAL_WRITE_TIMEOUT", default_value_t = Seconds(LIMITS.write_timeout))]
+    write_timeout: Seconds,
+    /// Connections open at once; at the limit a new one displaces an idle one.
+    #[arg(long, env = "IVS_LOCAL_MAX_CONNECTIONS", default_value_t = LIMITS.max_connections, value_parser = at_least_one)]
+    max_connections: usize,
+    /// Requests being read or answered at once; beyond, 429 ThrottlingException.
+    #[arg(long, env = "IVS_LOCAL_MAX_IN_FLIGHT", default_value_t = LIMITS.max_in_flight, value_parser = at_least_one)]
+    max_in_flight: usize,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -74,6 +107,42 @@ fn account_id(s: &str) -> Result<String, String> {
         Ok(s.to_string())
     } else {
         Err("an account id is 12 digits".to_string())
+    }
+}
+
+fn auth_mode(s: &str) -> Result<AuthMode, String> {
+    s.parse()
+}
+
+/// The defaults of the limit flags.
+const LIMITS: Limits = Limits::DEFAULT;
+
+/// A positive number of seconds, fractions allowed (`0.5`).
+#[derive(Clone, Copy)]
+struct Seconds(Duration);
+
+impl std::str::FromStr for Seconds {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.parse::<f64>() {
+            Ok(n) if n > 0.0 => {
+                Duration::try_from_secs_f64(n).map(Seconds).map_err(|e| e.to_string())
+            }
+            _ => Err("a number of seconds more than 0".to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.as_secs_f64())
+    }
+}
+
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("a whole number, at least 1".to_string()),
     }
 }
 
@@ -111,10 +180,16 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
             }
             CertKeyPem::read(cert, key).and_then(Tls::given)
         }
-        // clap's `requires` rules out one without the other.
-        _ => Ok(Tls::generated(cli.tls_hostnames.clone())),
+        // A generated certificate is kept in the data directory, so clients that trust it
+        // keep trusting it across restarts.
+        _ => match &cli.data_dir {
+            Some(dir) => Tls::kept(cli.tls_hostnames.clone(), dir),
+            // clap's `requires` rules out one without the other.
+            None => Ok(Tls::generated(cli.tls_hostnames.clone())),
+        },
     }
     .map_err(std::io::Error::other)?;
+    let auth = auth_config(cli.auth, cli.credentials.as_deref())?;
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port)).await.map_err(|e| {
             std::io::Error::new(
@@ -131,6 +206,15 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
         }
         None => None,
     };
+    let state_file = match &cli.state_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("state file {}: {e}", path.display()))
+            })?;
+            Some((path.display().to_string(), text))
+        }
+        None => None,
+    };
     let config = Config {
         defaults: Defaults { account: cli.account_id, region: cli.region },
         seed: cli.seed,
@@ -139,16 +223,50 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
         init,
         tls: Arc::new(tls),
         cors_origins: cli.cors_origins,
+        data_dir: cli.data_dir,
+        state_file,
+        auth,
+        limits: Limits {
+            header_timeout: cli.header_timeout.0,
+            body_timeout: cli.body_timeout.0,
+            write_timeout: cli.write_timeout.0,
+            max_connections: cli.max_connections,
+            max_in_flight: cli.max_in_flight,
+        },
     };
-    tracing::info!(
-        "ivs-local {} listening on http://{}",
-        env!("CARGO_PKG_VERSION"),
-        listener.local_addr()?
-    );
-    tracing::info!("HTTPS on the same port; its certificate is at /_ivs-local/tls/cert.pem");
+    if config.auth.mode != AuthMode::Open {
+        tracing::info!(
+            "--auth {}: SigV4 signatures are checked against {} key(s)",
+            config.auth.mode.name(),
+            config.auth.credentials.len()
+        );
+    }
     server::run(listener, config, shutdown_signal()).await?;
     tracing::info!("ivs-local stopped");
     Ok(())
+}
+
+/// Reads the credentials file that strict modes need. Its errors name a line, never a secret.
+fn auth_config(mode: AuthMode, file: Option<&std::path::Path>) -> std::io::Result<AuthConfig> {
+    let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
+    let credentials = match (mode, file) {
+        (AuthMode::Open, Some(_)) => {
+            tracing::warn!("--credentials is only used with --auth strict; ignored");
+            return Ok(AuthConfig::default());
+        }
+        (AuthMode::Open, None) => return Ok(AuthConfig::default()),
+        (mode, None) => {
+            return Err(invalid(format!("--auth {} needs --credentials FILE", mode.name())));
+        }
+        (_, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("credentials file {}: {e}", path.display()))
+            })?;
+            Credentials::parse(&text)
+                .map_err(|e| invalid(format!("credentials file {}: {e}", path.display())))?
+        }
+    };
+    Ok(AuthConfig { mode, credentials: Arc::new(credentials) })
 }
 
 /// Completes on SIGINT or SIGTERM (as PID 1 in a container, SIGTERM is how it is stopped).

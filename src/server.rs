@@ -4,24 +4,26 @@
 //! `/_ivs-local/...` goes to `api::internal`; everything else falls back to `api::handle`.
 //! One port answers both HTTP and HTTPS: [`run`] peeks at each connection's first byte and
 //! passes a TLS handshake through `tls.rs`'s acceptor, as LocalStack's edge port does.
+//! The time limits and the bounds on connections and requests are `limits.rs`'s.
 
 use crate::api;
+use crate::auth::{self, AuthConfig};
 use crate::context::Defaults;
 use crate::cors::{self, AllowedOrigins};
-use crate::error::ApiError;
+use crate::error::{ApiError, ProtocolError};
+use crate::limits::{self, Connections, InFlight, Limits, Requests, Slot};
 use crate::store::Store;
 use crate::tls::Tls;
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -42,6 +44,14 @@ pub struct Config {
     pub tls: Arc<Tls>,
     /// Origins that browsers may call from (`--cors-origins`); any by default, as AWS.
     pub cors_origins: AllowedOrigins,
+    /// Where state is kept across restarts (`--data-dir`); in memory only when `None`.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// A state document to load at start (`--state-file`): the file's path and text.
+    pub state_file: Option<(String, String)>,
+    /// Whether signatures are checked (`--auth`, `--credentials`); not by default.
+    pub auth: AuthConfig,
+    /// Time limits and bounds on connections and requests (`--header-timeout`, ...).
+    pub limits: Limits,
 }
 
 impl Default for Config {
@@ -54,6 +64,10 @@ impl Default for Config {
             init: None,
             tls: Arc::default(),
             cors_origins: AllowedOrigins::Any,
+            data_dir: None,
+            state_file: None,
+            auth: AuthConfig::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -78,14 +92,17 @@ pub struct Handled {
 }
 
 pub fn router(config: Config) -> Router {
-    router_and_app(config).0
+    let store = Store::new(config.seed);
+    router_and_app(config, store).0
 }
 
 /// The router, and the state its handlers share (for the tasks that run beside them).
-fn router_and_app(config: Config) -> (Router, Arc<App>) {
+fn router_and_app(config: Config, store: Store) -> (Router, Arc<App>) {
     let cors_origins = config.cors_origins;
+    let verifier = auth::verifier(&config.auth);
+    let limits = config.limits;
     let app = Arc::new(App {
-        store: Store::new(config.seed),
+        store,
         defaults: config.defaults,
         started: Instant::now(),
         tls: config.tls,
@@ -98,6 +115,12 @@ fn router_and_app(config: Config) -> (Router, Arc<App>) {
         .route(
             "/_ivs-local/reset",
             post(api::internal::reset).fallback(api::internal::wrong_method),
+        )
+        .route(
+            "/_ivs-local/state",
+            get(api::internal::export_state)
+                .post(api::internal::import_state)
+                .fallback(api::internal::wrong_method),
         )
         .route(
             "/_ivs-local/events",
@@ -146,7 +169,19 @@ fn router_and_app(config: Config) -> (Router, Arc<App>) {
         .route("/_ivs-local/{*rest}", any(api::internal::unknown))
         .fallback(api::handle)
         .with_state(app.clone())
-        .layer(middleware::from_fn(whole_body))
+        .layer(middleware::from_fn_with_state(app.clone(), durable));
+    // Inside `whole_body`, so the signature check has the body to hash.
+    let router = match verifier {
+        Some(verifier) => router.layer(middleware::from_fn_with_state(verifier, auth::layer)),
+        None => router,
+    };
+    let router = router
+        .layer(middleware::from_fn_with_state(limits.body_timeout, whole_body))
+        // Outside `whole_body`, so that bodies being read count as requests in flight.
+        .layer(middleware::from_fn_with_state(
+            InFlight::new(limits.max_in_flight),
+            limits::in_flight,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("a handler panicked").into_response()
         }))
@@ -160,29 +195,62 @@ fn router_and_app(config: Config) -> (Router, Arc<App>) {
 /// Reads each request's whole body before any route sees it, so that no answer, however early
 /// (an unknown path, a wrong method), leaves unread bytes on a keep-alive connection for the
 /// client's next request to trip over. A body over the limit is answered 413 with
-/// `Connection: close`, so the client knows not to reuse the connection.
-async fn whole_body(request: Request, next: Next) -> Response {
+/// `Connection: close`, so the client knows not to reuse the connection; so is one that has not
+/// all arrived within `body_timeout` (408), which cuts off an endless or trickled chunked body.
+async fn whole_body(
+    State(body_timeout): State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
     use axum::body::{Body, HttpBody};
     // Bodiless requests (GETs, most of the control API's reads) pass straight through.
     if request.body().is_end_stream() {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    match axum::body::to_bytes(body, api::MAX_BODY_BYTES).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        Err(_) => {
-            let message = format!(
-                "The request body is larger than the limit of {} bytes.",
-                api::MAX_BODY_BYTES
-            );
-            let mut response =
-                ApiError::protocol(crate::error::ProtocolError::PayloadTooLarge, message)
-                    .into_response();
-            response
-                .headers_mut()
-                .insert(axum::http::header::CONNECTION, HeaderValue::from_static("close"));
-            response
-        }
+    let error =
+        match tokio::time::timeout(body_timeout, axum::body::to_bytes(body, api::MAX_BODY_BYTES))
+            .await
+        {
+            Ok(Ok(bytes)) => return next.run(Request::from_parts(parts, Body::from(bytes))).await,
+            Ok(Err(_)) => ApiError::protocol(
+                ProtocolError::PayloadTooLarge,
+                format!(
+                    "The request body is larger than the limit of {} bytes.",
+                    api::MAX_BODY_BYTES
+                ),
+            ),
+            Err(_) => ApiError::protocol(
+                ProtocolError::RequestTimeout,
+                format!(
+                    "The request body did not arrive within {} seconds (--body-timeout).",
+                    body_timeout.as_secs_f64()
+                ),
+            ),
+        };
+    let mut response = error.into_response();
+    response
+        .headers_mut()
+        .insert(axum::http::header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// With `--data-dir`, holds each answer until what its request changed is on disk.
+async fn durable(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(persister) = app.store.persister() else {
+        return next.run(request).await;
+    };
+    let (response, written) = crate::store::persist::tracking(next.run(request)).await;
+    if written == 0 {
+        return response;
+    }
+    match persister.wait(written).await {
+        Ok(()) => response,
+        Err(e) => ApiError::internal(&e).into_response(),
     }
 }
 
@@ -201,8 +269,32 @@ pub async fn run(
     let (webhook, eventbridge) =
         (config.events_webhook.clone(), config.eventbridge_endpoint.clone());
     let init = config.init.clone();
-    let (router, app) = router_and_app(config);
+    let state_file = config.state_file.clone();
+    let limits = config.limits;
     let invalid = |e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+    let store = match &config.data_dir {
+        Some(dir) => {
+            let store = Store::open(dir, config.seed).map_err(invalid)?;
+            restarted(&store).map_err(invalid)?;
+            store
+        }
+        None => Store::new(config.seed),
+    };
+    let (router, app) = router_and_app(config, store);
+    if let Some((path, text)) = state_file {
+        let doc: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| invalid(format!("state file {path}: not JSON: {e}")))?;
+        app.store.import(&doc).map_err(|e| invalid(format!("state file {path}: {e}")))?;
+        flush(&app.store).map_err(invalid)?;
+        tracing::info!("state file {path} loaded");
+    }
+    let init = init.filter(|(path, _)| {
+        let fresh = app.store.started_empty();
+        if !fresh {
+            tracing::info!("init file {path} not run: the data directory holds state already");
+        }
+        fresh
+    });
     if let Some((path, text)) = init {
         let n = crate::init::run(&app, &path, &text).map_err(invalid)?;
         tracing::info!("init file {path}: {n} calls made");
@@ -213,10 +305,17 @@ pub async fn run(
     if let Some(url) = eventbridge {
         crate::sim::delivery::spawn_eventbridge(app.store.events(), &url).map_err(invalid)?;
     }
+    tracing::info!(
+        "ivs-local {} listening on http://{}",
+        env!("CARGO_PKG_VERSION"),
+        listener.local_addr()?
+    );
+    tracing::info!("HTTPS on the same port; its certificate is at /_ivs-local/tls/cert.pem");
     // Every connection task holds a receiver: `send(true)` asks them to finish, and
     // `closed()` completes once the last of them has.
     let (stopping, stop_seen) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
+    let connections = Connections::new(limits.max_connections);
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -228,7 +327,19 @@ pub async fn run(
             },
             () = &mut shutdown => break,
         };
-        tokio::spawn(connection(stream, router.clone(), tls.clone(), stop_seen.clone()));
+        let (slot, displaced) = tokio::select! {
+            admitted = connections.admit() => admitted,
+            () = &mut shutdown => break,
+        };
+        let serve =
+            connection(stream, slot, router.clone(), tls.clone(), limits, stop_seen.clone());
+        tokio::spawn(async move {
+            // A displaced connection is idle: dropping it closes it between requests.
+            tokio::select! {
+                () = serve => {}
+                _ = displaced => {}
+            }
+        });
     }
     drop(listener);
     drop(stop_seen);
@@ -237,21 +348,54 @@ pub async fn run(
     Ok(())
 }
 
+/// After a restart on a data directory: what was live when the server stopped ends, as a
+/// restart of the media servers would end it, with its events; then everything is on disk.
+fn restarted(store: &Store) -> Result<(), String> {
+    let counts = store.counts();
+    tracing::info!(?counts, "state restored from the data directory");
+    for scope in store.all_scopes() {
+        crate::sim::media_restarted(&mut scope.write());
+    }
+    flush(store)
+}
+
+/// Waits until every change made so far is on disk (start-up, before the port opens).
+fn flush(store: &Store) -> Result<(), String> {
+    match store.persister() {
+        Some(persister) => persister.wait_blocking(persister.submit(Vec::new())),
+        None => Ok(()),
+    }
+}
+
 /// Serves one connection, over TLS when its first byte is a handshake record (0x16), until the
 /// client closes it or shutdown asks it to finish its current request.
 async fn connection(
     stream: TcpStream,
+    slot: Slot,
     router: Router,
     tls: Arc<Tls>,
+    limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) {
     const TLS_HANDSHAKE: u8 = 0x16;
+    // The first byte and any TLS handshake must come within the header timeout; from then on
+    // hyper times each request head.
+    let deadline = tokio::time::Instant::now() + limits.header_timeout;
     let mut first = [0u8; 1];
     // A client that connects and sends nothing must not hold shutdown up.
     let peeked = tokio::select! {
-        peeked = stream.peek(&mut first) => peeked,
+        peeked = tokio::time::timeout_at(deadline, stream.peek(&mut first)) => match peeked {
+            Ok(peeked) => peeked,
+            Err(_) => return,
+        },
         _ = stop.wait_for(|s| *s) => return,
     };
+    // Every write must make progress within the write timeout, or the connection fails; this
+    // covers the TLS handshake's writes and every answer.
+    let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+    stream.set_write_timeout(Some(limits.write_timeout));
+    let stream = Box::pin(stream);
+    let requests = slot.requests();
     match peeked {
         Ok(1..) if first[0] == TLS_HANDSHAKE => {
             let acceptor = match tls.acceptor() {
@@ -262,26 +406,56 @@ async fn connection(
                 }
             };
             let handshake = tokio::select! {
-                handshake = acceptor.accept(stream) => handshake,
+                handshake = tokio::time::timeout_at(deadline, acceptor.accept(stream)) => handshake,
                 _ = stop.wait_for(|s| *s) => return,
             };
             match handshake {
-                Ok(stream) => serve_http1(TokioIo::new(stream), router, stop).await,
-                Err(e) => tracing::debug!("TLS handshake failed: {e}"),
+                Ok(Ok(stream)) => {
+                    serve_http1(TokioIo::new(stream), router, requests, limits, stop).await
+                }
+                Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
+                Err(_) => tracing::debug!("TLS handshake timed out"),
             }
         }
-        Ok(_) => serve_http1(TokioIo::new(stream), router, stop).await,
+        Ok(_) => serve_http1(TokioIo::new(stream), router, requests, limits, stop).await,
         Err(e) => tracing::debug!("connection failed before its first byte: {e}"),
     }
+    // Only now is its place among the open connections given up.
+    drop(slot);
 }
 
 /// HTTP/1.1 with keep-alive, as `axum::serve` configured it (the router enables no HTTP/2).
-async fn serve_http1<I>(io: TokioIo<I>, router: Router, mut stop: watch::Receiver<bool>)
-where
+/// Each request marks the connection busy until its answer's last byte is written, so it is
+/// never displaced mid-answer (a long event stream included).
+async fn serve_http1<I>(
+    io: TokioIo<I>,
+    router: Router,
+    requests: Requests,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let service = TowerToHyperService::new(router);
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
+    use http_body_util::BodyExt;
+    use tower::Service;
+    let service = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
+        let busy = requests.start();
+        let mut router = router.clone();
+        async move {
+            let response = router.call(request).await?;
+            // The guard lives as long as the body, which hyper drops once it is written.
+            Ok::<_, std::convert::Infallible>(response.map(|body| {
+                axum::body::Body::new(body.map_frame(move |frame| {
+                    let _ = &busy;
+                    frame
+                }))
+            }))
+        }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .serve_connection(io, service);
     let mut conn = std::pin::pin!(conn);
     let mut stopping = false;
     loop {

@@ -41,13 +41,10 @@ pub fn handle(
     match action {
         "GetCallerIdentity" => get_caller_identity(ctx),
         other => error(
-            ctx,
+            &ctx.request_id,
             StatusCode::NOT_IMPLEMENTED,
             "NotImplemented",
-            &format!(
-                "ivs-local implements only the STS action GetCallerIdentity, not {}.",
-                escape(other)
-            ),
+            &format!("ivs-local implements only the STS action GetCallerIdentity, not {other}."),
         ),
     }
 }
@@ -64,11 +61,12 @@ fn get_caller_identity(ctx: &RequestContext) -> Response {
     xml(StatusCode::OK, body)
 }
 
-fn error(ctx: &RequestContext, status: StatusCode, code: &str, message: &str) -> Response {
+/// An error in the query protocol's XML form (also used by `auth.rs` for STS requests).
+pub fn error(request_id: &str, status: StatusCode, code: &str, message: &str) -> Response {
+    let message = escape(message);
     let body = format!(
         "<ErrorResponse xmlns=\"{XMLNS}\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>{code}</Code>\n    \
-         <Message>{message}</Message>\n  </Error>\n  <RequestId>{}</RequestId>\n</ErrorResponse>\n",
-        ctx.request_id
+         <Message>{message}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n"
     );
     let mut response = xml(status, body);
     response.headers_mut().insert("x-amzn-ErrorType", code.parse().expect("ASCII error code"));

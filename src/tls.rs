@@ -120,6 +120,25 @@ impl Tls {
         Tls { extra_hostnames, ready: OnceLock::new() }
     }
 
+    /// A generated certificate kept in the data directory `dir`: the one made on an earlier
+    /// start when it covers the same names, else a new one, written there now.
+    pub fn kept(extra_hostnames: Vec<String>, dir: &Path) -> Result<Self, String> {
+        let (cert, key) = (dir.join("tls-cert.pem"), dir.join("tls-key.pem"));
+        let names_file = dir.join("tls-hostnames.json");
+        let names = serde_json::to_string(&extra_hostnames).expect("names serialize");
+        let same_names = std::fs::read_to_string(&names_file).is_ok_and(|n| n == names);
+        if same_names && cert.exists() && key.exists() {
+            return Self::given(CertKeyPem::read(&cert, &key)?);
+        }
+        let pem = CertKeyPem::generate(&extra_hostnames)?;
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&key, &pem.key))
+            .and_then(|()| std::fs::write(&cert, &pem.cert))
+            .and_then(|()| std::fs::write(&names_file, names))
+            .map_err(|e| format!("cannot keep the TLS certificate in {}: {e}", dir.display()))?;
+        Self::given(pem)
+    }
+
     /// The given pair, checked now so that a bad file stops startup rather than every handshake.
     pub fn given(pem: CertKeyPem) -> Result<Self, String> {
         let acceptor = pem.acceptor()?;

@@ -479,7 +479,8 @@ async fn unknown_internal_endpoint_is_a_json_404() {
 #[tokio::test]
 async fn wrong_method_on_an_internal_endpoint_is_a_json_405() {
     let server = common::start().await;
-    let reads = ["health", "events", "broadcasts", "keys", "tls/cert.pem"];
+    // `state` takes GET and POST; PUT is wrong for every one of these.
+    let reads = ["health", "state", "events", "broadcasts", "keys", "tls/cert.pem"];
     let writes = [
         "reset",
         "playback/authorize",

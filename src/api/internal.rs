@@ -47,6 +47,31 @@ pub async fn reset(State(app): State<Arc<App>>) -> Json<Value> {
     Json(json!({"reset": true}))
 }
 
+/// `GET /_ivs-local/state`: the whole state, as one versioned JSON document.
+pub async fn export_state(State(app): State<Arc<App>>) -> Json<Value> {
+    Json(app.store.export())
+}
+
+/// `POST /_ivs-local/state`: replaces the whole state with a document `GET` answered. A
+/// document that cannot be read changes nothing.
+pub async fn import_state(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
+    let doc: Value = match serde_json::from_slice(&body) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let message = format!("The body is not a JSON state document: {e}");
+            return crate::sim::ControlError::bad_request(message).into_response();
+        }
+    };
+    match app.store.import(&doc) {
+        Ok(()) => {
+            tracing::info!("state imported");
+            Json(json!({"imported": true, "resources": app.store.counts()})).into_response()
+        }
+        Err(e) => crate::sim::ControlError::bad_request(format!("Invalid state document: {e}"))
+            .into_response(),
+    }
+}
+
 /// A method an internal endpoint does not take.
 pub async fn wrong_method() -> Response {
     let body = json!({"message": "Wrong method: GET /_ivs-local/health, POST /_ivs-local/reset."});

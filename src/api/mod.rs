@@ -41,7 +41,13 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let query = parts.uri.query();
-    let ctx = RequestContext::new(request_id, &parts.headers, query, &app.defaults);
+    let mut ctx = RequestContext::new(request_id, &parts.headers, query, &app.defaults);
+    // Strict authentication verified the key: the credentials file's account for it wins.
+    if let Some(account) =
+        parts.extensions.get::<crate::auth::Caller>().and_then(|c| c.account.clone())
+    {
+        ctx.account = account;
+    }
 
     if parts.uri.path() == "/" {
         let body = match read_body(body).await {

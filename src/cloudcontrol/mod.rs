@@ -77,8 +77,10 @@ impl CcError {
         }
     }
 
-    /// A request the JSON protocol cannot read (not JSON, unknown operation).
-    fn serialization(name: &'static str, message: impl Into<String>) -> Self {
+    /// An error of the Coral front end itself (`com.amazon.coral.service#<name>`): a request
+    /// the JSON protocol cannot read (not JSON, unknown operation), or one that fails
+    /// authentication (`auth.rs`).
+    pub fn serialization(name: &'static str, message: impl Into<String>) -> Self {
         CcError { kind: format!("com.amazon.coral.service#{name}"), name, message: message.into() }
     }
 }
@@ -285,7 +287,7 @@ impl CloudControl<'_> {
         first
     }
 
-    fn requests(&self) -> std::sync::Arc<parking_lot::Mutex<requests::Requests>> {
+    fn requests(&self) -> std::sync::Arc<crate::store::RequestsLock> {
         self.app.store.cloudcontrol_requests(&self.ctx.account, &self.ctx.region)
     }
 
@@ -297,7 +299,7 @@ impl CloudControl<'_> {
         schema.validate(&desired).map_err(CcError::validation)?;
         let desired = desired.as_object().cloned().unwrap_or_default();
         let requests = self.requests();
-        let mut log = requests.lock();
+        let mut log = requests.write();
         let request = format!("CREATE {} {}", def.type_name, input.desired_state);
         let client_token = match self.idempotent(&log, input.client_token.as_deref(), &request)? {
             Err(event) => return Ok(CreateResourceOutput { progress_event: Some(event) }),
@@ -385,7 +387,7 @@ impl CloudControl<'_> {
                 CcError::validation(format!("PatchDocument is not a JSON Patch (RFC 6902): {e}"))
             })?;
         let requests = self.requests();
-        let mut log = requests.lock();
+        let mut log = requests.write();
         let request =
             format!("UPDATE {} {} {}", def.type_name, input.identifier, input.patch_document);
         let client_token = match self.idempotent(&log, input.client_token.as_deref(), &request)? {
@@ -482,7 +484,7 @@ impl CloudControl<'_> {
     fn delete(&self, input: DeleteResourceInput) -> Result<DeleteResourceOutput, CcError> {
         let (def, _) = type_of(&input.type_name)?;
         let requests = self.requests();
-        let mut log = requests.lock();
+        let mut log = requests.write();
         let request = format!("DELETE {} {}", def.type_name, input.identifier);
         let client_token = match self.idempotent(&log, input.client_token.as_deref(), &request)? {
             Err(event) => return Ok(DeleteResourceOutput { progress_event: Some(event) }),
@@ -556,7 +558,7 @@ impl CloudControl<'_> {
         input: GetResourceRequestStatusInput,
     ) -> Result<GetResourceRequestStatusOutput, CcError> {
         let requests = self.requests();
-        let log = requests.lock();
+        let log = requests.write();
         let event = log
             .get(&input.request_token)
             .cloned()
@@ -589,7 +591,7 @@ impl CloudControl<'_> {
         let operations = filter.operations.unwrap_or_default();
         let statuses = filter.operation_statuses.unwrap_or_default();
         let requests = self.requests();
-        let log = requests.lock();
+        let log = requests.write();
         let mut events = Vec::new();
         let mut next_token = None;
         let matching = log.newest_first(before).filter(|(_, e)| {
@@ -615,7 +617,7 @@ impl CloudControl<'_> {
         input: CancelResourceRequestInput,
     ) -> Result<CancelResourceRequestOutput, CcError> {
         let requests = self.requests();
-        let log = requests.lock();
+        let log = requests.write();
         let event =
             log.get(&input.request_token).ok_or_else(|| token_not_found(&input.request_token))?;
         Err(CcError::new(

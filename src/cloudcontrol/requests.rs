@@ -19,7 +19,21 @@ pub struct Requests {
     by_token: HashMap<String, u64>,
     /// Client token -> (request token, the request it came with).
     by_client_token: HashMap<String, (String, String)>,
+    /// Request token -> the client token it came with.
+    client_token_of: HashMap<String, String>,
     next: u64,
+    /// Sequence numbers inserted and dropped since the last `drain_changes`, for persistence.
+    inserted: Vec<u64>,
+    evicted: Vec<u64>,
+}
+
+/// One request as persisted and exported: its event and the client token it came with.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stored {
+    pub sequence: u64,
+    pub event: ProgressEvent,
+    pub client_token: Option<(String, String)>,
 }
 
 /// What a client token says about a new request.
@@ -51,19 +65,66 @@ impl Requests {
     /// Records a request's final event.
     pub fn insert(&mut self, event: ProgressEvent, client_token: Option<(String, String)>) {
         if self.events.len() == CAPACITY
-            && let Some((_, old)) = self.events.pop_first()
-            && let Some(token) = &old.request_token
+            && let Some((seq, old)) = self.events.pop_first()
         {
-            self.by_token.remove(token);
+            self.evicted.push(seq);
+            if let Some(token) = &old.request_token {
+                self.by_token.remove(token);
+                self.client_token_of.remove(token);
+            }
         }
         let seq = self.next;
         self.next += 1;
+        self.inserted.push(seq);
         let token = event.request_token.clone().unwrap_or_default();
         self.by_token.insert(token.clone(), seq);
         if let Some((client_token, request)) = client_token {
+            self.client_token_of.insert(token.clone(), client_token.clone());
             self.by_client_token.insert(client_token, (token, request));
         }
         self.events.insert(seq, event);
+    }
+
+    /// Every request kept, oldest first, in the form it is persisted and exported.
+    pub fn stored(&self) -> impl Iterator<Item = Stored> + '_ {
+        self.events.keys().filter_map(|seq| self.stored_one(*seq))
+    }
+
+    fn stored_one(&self, seq: u64) -> Option<Stored> {
+        let event = self.events.get(&seq)?.clone();
+        let token = event.request_token.as_deref().unwrap_or_default();
+        let client_token = self.client_token_of.get(token).and_then(|c| {
+            let (_, request) = self.by_client_token.get(c)?;
+            Some((c.clone(), request.clone()))
+        });
+        Some(Stored { sequence: seq, event, client_token })
+    }
+
+    /// Puts back a request read from disk or from an exported state, oldest first.
+    pub fn restore(&mut self, stored: Stored) {
+        let seq = stored.sequence;
+        let token = stored.event.request_token.clone().unwrap_or_default();
+        self.by_token.insert(token.clone(), seq);
+        if let Some((client_token, request)) = stored.client_token {
+            self.client_token_of.insert(token.clone(), client_token.clone());
+            self.by_client_token.insert(client_token, (token, request));
+        }
+        self.events.insert(seq, stored.event);
+        self.next = self.next.max(seq + 1);
+    }
+
+    /// The requests inserted and dropped since the last call: each new one as persisted, and
+    /// the sequence numbers of those dropped.
+    pub fn drain_changes(&mut self) -> (Vec<Stored>, Vec<u64>) {
+        let inserted = std::mem::take(&mut self.inserted);
+        let evicted = std::mem::take(&mut self.evicted);
+        (inserted.into_iter().filter_map(|seq| self.stored_one(seq)).collect(), evicted)
+    }
+
+    /// Forgets what changed (nothing is persisted).
+    pub fn forget_changes(&mut self) {
+        self.inserted.clear();
+        self.evicted.clear();
     }
 
     pub fn get(&self, request_token: &str) -> Option<&ProgressEvent> {

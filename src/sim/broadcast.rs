@@ -24,7 +24,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use parking_lot::RwLock;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -546,7 +545,7 @@ fn stop_broadcast(app: &App, body: &[u8]) -> Result<Value, ControlError> {
     Ok(json!({ "channelArn": channel_arn, "streamId": stream_id }))
 }
 
-type Scope = Arc<RwLock<RegionState>>;
+type Scope = Arc<crate::store::ScopeLock>;
 
 /// The existing scope of (account, region), without creating one.
 fn find_scope(app: &App, account: Option<&str>, region: &str) -> Vec<Scope> {

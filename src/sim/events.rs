@@ -27,13 +27,13 @@ pub const CAPACITY: usize = 10_000;
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
 /// One event, in EventBridge's envelope.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
-    pub version: &'static str,
+    pub version: String,
     pub id: String,
     #[serde(rename = "detail-type")]
     pub detail_type: String,
-    pub source: &'static str,
+    pub source: String,
     pub account: String,
     pub time: Timestamp,
     pub region: String,
@@ -52,12 +52,52 @@ pub const PUBLISH_BACKLOG: usize = 4096;
 pub struct EventLog {
     events: VecDeque<Event>,
     publisher: Publisher,
+    /// How many of the newest events were pushed since the last `drain_changes`.
+    appended: usize,
+    /// Sequence numbers of the events dropped since then to keep within [`CAPACITY`].
+    evicted: Vec<u64>,
 }
 
 impl EventLog {
     /// An empty log that announces each new event on `publisher`.
     pub fn new(publisher: Publisher) -> Self {
-        EventLog { events: VecDeque::new(), publisher }
+        EventLog { events: VecDeque::new(), publisher, appended: 0, evicted: Vec::new() }
+    }
+
+    /// Events pushed and dropped since the last call, for persistence: each new event with its
+    /// sequence number, and the sequence numbers of those dropped.
+    pub fn drain_changes(&mut self) -> (Vec<&Event>, Vec<u64>) {
+        let appended = std::mem::take(&mut self.appended).min(self.events.len());
+        let evicted = std::mem::take(&mut self.evicted);
+        (self.events.iter().skip(self.events.len() - appended).collect(), evicted)
+    }
+
+    /// Forgets what changed (nothing is persisted).
+    pub fn forget_changes(&mut self) {
+        self.appended = 0;
+        self.evicted.clear();
+    }
+
+    /// Puts back an event read from disk or from an exported state, oldest first. `sequence`
+    /// is the one it had (from disk), or `None` to number it now (an imported one, which then
+    /// counts as changed).
+    pub fn restore(&mut self, mut event: Event, sequence: Option<u64>) {
+        match sequence {
+            Some(seq) => {
+                SEQUENCE.fetch_max(seq + 1, Ordering::Relaxed);
+                event.sequence = seq;
+            }
+            None => {
+                event.sequence = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+                self.appended += 1;
+            }
+        }
+        if self.events.len() == CAPACITY
+            && let Some(old) = self.events.pop_front()
+        {
+            self.evicted.push(old.sequence);
+        }
+        self.events.push_back(event);
     }
 
     /// Records an event of `detail_type` (e.g. `IVS Stream State Change`) about `resources`.
@@ -69,14 +109,17 @@ impl EventLog {
         resources: Vec<String>,
         detail: Value,
     ) -> &Event {
-        if self.events.len() == CAPACITY {
-            self.events.pop_front();
+        if self.events.len() == CAPACITY
+            && let Some(old) = self.events.pop_front()
+        {
+            self.evicted.push(old.sequence);
         }
+        self.appended += 1;
         self.events.push_back(Event {
-            version: "0",
+            version: "0".into(),
             id: uuid::Uuid::new_v4().to_string(),
             detail_type: detail_type.to_string(),
-            source: "aws.ivs",
+            source: "aws.ivs".into(),
             account: scope.account.clone(),
             time,
             region: scope.region.clone(),

@@ -87,3 +87,38 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ControlError> {
     serde_json::from_slice(body)
         .map_err(|e| ControlError::bad_request(format!("The request body is not valid: {e}")))
 }
+
+/// What a restart of the media servers does, for a server restarted on its data directory:
+/// compositions stop, encoders and participants are disconnected (stage sessions end) and live
+/// streams end, each with the events AWS would send.
+pub fn media_restarted(st: &mut crate::store::RegionState) {
+    let compositions: Vec<String> = st.realtime.compositions.keys().cloned().collect();
+    for id in compositions {
+        crate::api::ivs_realtime::composition::stop(st, &id);
+    }
+    let active_ingests: Vec<String> = st
+        .realtime
+        .ingest_configurations
+        .iter()
+        .filter(|(_, i)| {
+            i.state == crate::api::types::ivs_realtime::IngestConfigurationState::Active
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in active_ingests {
+        let _ = stages::ingest_disconnect(st, &id);
+    }
+    let stage_ids: Vec<String> = st.realtime.stages.keys().cloned().collect();
+    for stage_id in stage_ids {
+        let connected: Vec<String> = stages::active_session(st, &stage_id)
+            .map(|s| s.connections.keys().cloned().collect())
+            .unwrap_or_default();
+        for participant_id in connected {
+            stages::leave(st, &stage_id, &participant_id);
+        }
+    }
+    let live: Vec<String> = st.ivs.live.keys().cloned().collect();
+    for channel_id in live {
+        let _ = broadcast::go_offline(st, &channel_id);
+    }
+}

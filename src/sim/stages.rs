@@ -1045,7 +1045,7 @@ fn verify_signature(st: &RegionState, jwt: &Jwt) -> Result<(), ControlError> {
 fn find_stage(
     app: &App,
     stage_arn: &str,
-) -> Result<(Arc<parking_lot::RwLock<RegionState>>, String), ControlError> {
+) -> Result<(Arc<crate::store::ScopeLock>, String), ControlError> {
     let arn = Arn::parse(stage_arn)
         .ok()
         .filter(|a| a.resource_type == ResourceType::Stage)

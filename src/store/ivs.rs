@@ -6,36 +6,38 @@
 //! default already filled in, so a record is what Get answers.
 
 use super::Tags;
+use super::table::Table;
 use crate::api::types::Timestamp;
 use crate::api::types::ivs::{
     ChannelLatencyMode, ChannelType, ContainerFormat, DestinationConfiguration,
     MultitrackInputConfiguration, RenditionConfiguration, ThumbnailConfiguration, TranscodePreset,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Default)]
 pub struct IvsState {
     /// By channel id.
-    pub channels: BTreeMap<String, Channel>,
+    pub channels: Table<Channel>,
     /// By stream-key id.
-    pub stream_keys: BTreeMap<String, StreamKey>,
+    pub stream_keys: Table<StreamKey>,
     /// By recording-configuration id.
-    pub recording_configurations: BTreeMap<String, RecordingConfiguration>,
+    pub recording_configurations: Table<RecordingConfiguration>,
     /// By playback-key-pair id.
-    pub playback_key_pairs: BTreeMap<String, PlaybackKeyPair>,
+    pub playback_key_pairs: Table<PlaybackKeyPair>,
     /// By playback-restriction-policy id.
-    pub playback_restriction_policies: BTreeMap<String, PlaybackRestrictionPolicy>,
+    pub playback_restriction_policies: Table<PlaybackRestrictionPolicy>,
     /// By ad-configuration id.
-    pub ad_configurations: BTreeMap<String, AdConfiguration>,
+    pub ad_configurations: Table<AdConfiguration>,
     /// What is live now, by channel id (owned by `sim::broadcast`).
-    pub live: BTreeMap<String, LiveStream>,
+    pub live: Table<LiveStream>,
     /// Viewer-session revocations, by channel ARN then viewer id: the highest revoked
     /// `aws:viewer-session-version` (a token at or below it is refused).
-    pub revocations: BTreeMap<String, BTreeMap<String, i64>>,
+    pub revocations: Table<BTreeMap<String, i64>>,
     /// `aws:single-use-uuid`s of viewer tokens already played, with the token's `exp` (unix
     /// seconds), so a used token is refused and an expired entry can be forgotten (owned by
     /// `sim::playback`).
-    pub used_single_use_uuids: BTreeMap<String, i64>,
+    pub used_single_use_uuids: Table<i64>,
 }
 
 impl IvsState {
@@ -57,7 +59,8 @@ impl IvsState {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Channel {
     pub id: String,
     pub arn: String,
@@ -81,7 +84,8 @@ pub struct Channel {
     pub sessions: Vec<StreamSession>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StreamKey {
     pub id: String,
     pub arn: String,
@@ -91,7 +95,8 @@ pub struct StreamKey {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RecordingConfiguration {
     pub id: String,
     pub arn: String,
@@ -104,7 +109,8 @@ pub struct RecordingConfiguration {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PlaybackKeyPair {
     pub id: String,
     pub arn: String,
@@ -118,7 +124,8 @@ pub struct PlaybackKeyPair {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PlaybackRestrictionPolicy {
     pub id: String,
     pub arn: String,
@@ -129,7 +136,8 @@ pub struct PlaybackRestrictionPolicy {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AdConfiguration {
     pub id: String,
     pub arn: String,
@@ -140,7 +148,8 @@ pub struct AdConfiguration {
 }
 
 /// A broadcast in progress on a channel.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LiveStream {
     /// `st-` and 23 alphanumerics: the id of the session in `Channel::sessions` it belongs to.
     pub stream_id: String,
@@ -153,7 +162,8 @@ pub struct LiveStream {
 }
 
 /// One stream session of a channel: from a broadcaster connecting to it going away.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StreamSession {
     pub stream_id: String,
     pub start_time: Timestamp,
@@ -171,7 +181,8 @@ pub struct StreamSession {
 }
 
 /// The S3 location AWS writes a recorded session to (owned by `sim::broadcast`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SessionRecording {
     pub bucket_name: String,
     /// `ivs/v1/{account}/{channelId}/{year}/{month}/{day}/{hour}/{minute}/{recordingId}`.

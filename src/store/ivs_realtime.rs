@@ -6,27 +6,29 @@
 //! API types with every default filled in, so a record is what Get answers.
 
 use super::Tags;
+use super::table::Table;
 use crate::api::types::Timestamp;
 use crate::api::types::ivs_realtime::{
     AutoParticipantRecordingConfiguration, Composition, IngestConfigurationState, IngestProtocol,
     Participant, Video,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Default)]
 pub struct RealtimeState {
     /// By stage id.
-    pub stages: BTreeMap<String, Stage>,
+    pub stages: Table<Stage>,
     /// By storage-configuration id.
-    pub storage_configurations: BTreeMap<String, StorageConfiguration>,
+    pub storage_configurations: Table<StorageConfiguration>,
     /// By encoder-configuration id.
-    pub encoder_configurations: BTreeMap<String, EncoderConfiguration>,
+    pub encoder_configurations: Table<EncoderConfiguration>,
     /// By public-key id.
-    pub public_keys: BTreeMap<String, PublicKey>,
+    pub public_keys: Table<PublicKey>,
     /// By ingest-configuration id.
-    pub ingest_configurations: BTreeMap<String, IngestConfiguration>,
+    pub ingest_configurations: Table<IngestConfiguration>,
     /// By composition id (owned by `sim::stages`).
-    pub compositions: BTreeMap<String, CompositionRecord>,
+    pub compositions: Table<CompositionRecord>,
 }
 
 impl RealtimeState {
@@ -42,7 +44,8 @@ impl RealtimeState {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Stage {
     pub id: String,
     pub arn: String,
@@ -60,7 +63,8 @@ pub struct Stage {
 }
 
 /// One session of a stage: from the first participant joining to the last one leaving.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StageSession {
     pub session_id: String,
     pub start_time: Timestamp,
@@ -80,7 +84,8 @@ pub struct StageSession {
 
 /// A participant's live connection to a stage session: what its token or ingest configuration
 /// allows and what it is doing now (the API's `Participant` only says what it ever did).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Connection {
     pub allow_publish: bool,
     pub allow_subscribe: bool,
@@ -92,7 +97,8 @@ pub struct Connection {
     pub replica_of: Option<(String, String)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StorageConfiguration {
     pub id: String,
     pub arn: String,
@@ -101,7 +107,8 @@ pub struct StorageConfiguration {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EncoderConfiguration {
     pub id: String,
     pub arn: String,
@@ -111,7 +118,8 @@ pub struct EncoderConfiguration {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PublicKey {
     pub id: String,
     pub arn: String,
@@ -124,7 +132,8 @@ pub struct PublicKey {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct IngestConfiguration {
     pub id: String,
     pub arn: String,
@@ -145,7 +154,8 @@ pub struct IngestConfiguration {
 }
 
 /// A composition: its API form, plus what ivs-local needs to advance it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CompositionRecord {
     pub id: String,
     /// As GetComposition answers it, states included.

@@ -10,12 +10,22 @@ pub mod ids;
 pub mod ivs;
 pub mod ivs_realtime;
 pub mod page;
+pub mod persist;
+pub mod table;
 
 use dashmap::DashMap;
 use ids::IdGen;
-use parking_lot::RwLock;
+use persist::{Changes, Op, Persisted, Persister};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use table::AnyTable;
+
+/// One scope's state behind its lock; a writer's changes are persisted when it lets go.
+pub type ScopeLock = Persisted<RegionState>;
+
+/// One scope's Cloud Control request records behind their lock.
+pub type RequestsLock = Persisted<ScopedRequests>;
 
 /// Where a resource lives. Nothing is visible across scopes, as in AWS.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -43,6 +53,120 @@ pub struct RegionState {
     pub events: crate::sim::events::EventLog,
     /// The server's participant-token signing key (one for the whole server).
     pub token_key: Arc<crate::tokens::TokenKey>,
+    /// Whether the endpoint prefixes are not persisted yet.
+    meta_dirty: bool,
+}
+
+/// Every table of a scope, named as persistence and state documents name them: the one list
+/// that saving, loading, exporting and importing go through.
+macro_rules! tables {
+    ($($group:ident . $field:ident => $name:literal),* $(,)?) => {
+        impl RegionState {
+            fn tables(&self) -> Vec<(&'static str, &dyn AnyTable)> {
+                vec![$(($name, &self.$group.$field as &dyn AnyTable)),*]
+            }
+
+            fn tables_mut(&mut self) -> Vec<(&'static str, &mut dyn AnyTable)> {
+                vec![$(($name, &mut self.$group.$field as &mut dyn AnyTable)),*]
+            }
+        }
+    };
+}
+
+tables! {
+    ivs.channels => "channels",
+    ivs.stream_keys => "streamKeys",
+    ivs.recording_configurations => "recordingConfigurations",
+    ivs.playback_key_pairs => "playbackKeyPairs",
+    ivs.playback_restriction_policies => "playbackRestrictionPolicies",
+    ivs.ad_configurations => "adConfigurations",
+    ivs.live => "liveStreams",
+    ivs.revocations => "viewerSessionRevocations",
+    ivs.used_single_use_uuids => "usedSingleUseTokens",
+    realtime.stages => "stages",
+    realtime.storage_configurations => "storageConfigurations",
+    realtime.encoder_configurations => "encoderConfigurations",
+    realtime.public_keys => "publicKeys",
+    realtime.ingest_configurations => "ingestConfigurations",
+    realtime.compositions => "compositions",
+}
+
+impl Changes for RegionState {
+    fn drain_changes(&mut self, out: &mut Vec<Op>) {
+        let prefix = scope_prefix(&self.scope);
+        if std::mem::take(&mut self.meta_dirty) {
+            out.push(Op::Put(format!("{prefix}meta/scope"), self.meta().to_string().into_bytes()));
+        }
+        let mut rows = Vec::new();
+        for (name, table) in self.tables_mut() {
+            table.drain_changes(&mut rows);
+            for (id, row) in rows.drain(..) {
+                let key = format!("{prefix}{name}/{id}");
+                out.push(match row {
+                    Some(json) => Op::Put(key, json),
+                    None => Op::Delete(key),
+                });
+            }
+        }
+        let (appended, evicted) = self.events.drain_changes();
+        for event in appended {
+            let json = serde_json::to_vec(event).expect("events serialize");
+            out.push(Op::Put(format!("{prefix}events/{:020}", event.sequence), json));
+        }
+        for seq in evicted {
+            out.push(Op::Delete(format!("{prefix}events/{seq:020}")));
+        }
+    }
+
+    fn forget_changes(&mut self) {
+        self.meta_dirty = false;
+        for (_, table) in self.tables_mut() {
+            table.forget_changes();
+        }
+        self.events.forget_changes();
+    }
+}
+
+/// One scope's Cloud Control request records, knowing where they are persisted.
+pub struct ScopedRequests {
+    scope: Scope,
+    requests: crate::cloudcontrol::requests::Requests,
+}
+
+impl std::ops::Deref for ScopedRequests {
+    type Target = crate::cloudcontrol::requests::Requests;
+    fn deref(&self) -> &Self::Target {
+        &self.requests
+    }
+}
+
+impl std::ops::DerefMut for ScopedRequests {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.requests
+    }
+}
+
+impl Changes for ScopedRequests {
+    fn drain_changes(&mut self, out: &mut Vec<Op>) {
+        let prefix = scope_prefix(&self.scope);
+        let (inserted, evicted) = self.requests.drain_changes();
+        for stored in inserted {
+            let json = serde_json::to_vec(&stored).expect("requests serialize");
+            out.push(Op::Put(format!("{prefix}cloudcontrol/{:020}", stored.sequence), json));
+        }
+        for seq in evicted {
+            out.push(Op::Delete(format!("{prefix}cloudcontrol/{seq:020}")));
+        }
+    }
+
+    fn forget_changes(&mut self) {
+        self.requests.forget_changes();
+    }
+}
+
+/// Where a scope's rows are stored: `{account}/{region}/`.
+fn scope_prefix(scope: &Scope) -> String {
+    format!("{}/{}/", scope.account, scope.region)
 }
 
 impl RegionState {
@@ -56,6 +180,7 @@ impl RegionState {
         let endpoint_prefix = ids.hex(12);
         let stage_endpoint_prefix = ids.hex(12);
         RegionState {
+            meta_dirty: true,
             scope,
             ids,
             endpoint_prefix,
@@ -65,6 +190,27 @@ impl RegionState {
             events: crate::sim::events::EventLog::new(events),
             token_key,
         }
+    }
+
+    /// What a scope holds besides its tables: its endpoint prefixes.
+    fn meta(&self) -> Value {
+        json!({
+            "endpointPrefix": self.endpoint_prefix,
+            "stageEndpointPrefix": self.stage_endpoint_prefix,
+        })
+    }
+
+    fn set_meta(&mut self, meta: &Value) -> Result<(), String> {
+        let field = |name: &str| {
+            meta[name]
+                .as_str()
+                .filter(|p| p.len() == 12 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+                .map(str::to_string)
+                .ok_or_else(|| format!("{name} must be 12 hex digits"))
+        };
+        self.endpoint_prefix = field("endpointPrefix")?;
+        self.stage_endpoint_prefix = field("stageEndpointPrefix")?;
+        Ok(())
     }
 
     /// Whether an ARN belongs to this scope. An ARN of another account or region names
@@ -160,21 +306,141 @@ impl RegionState {
 
 /// All state of the server.
 pub struct Store {
-    scopes: DashMap<Scope, Arc<RwLock<RegionState>>>,
+    scopes: DashMap<Scope, Arc<ScopeLock>>,
     /// Cloud Control's request records, per scope. Apart from the scope's state because a
     /// Cloud Control request holds them while its IVS operations take the scope's lock.
-    cloudcontrol: DashMap<Scope, Arc<parking_lot::Mutex<crate::cloudcontrol::requests::Requests>>>,
+    cloudcontrol: DashMap<Scope, Arc<RequestsLock>>,
+    /// Seeds the id generators of new scopes.
     seed: Option<u64>,
-    token_key: Arc<crate::tokens::TokenKey>,
+    /// How many restarts and imports came before (see [`Store::new_state`]).
+    generation: std::sync::atomic::AtomicU64,
+    token_key: parking_lot::RwLock<Arc<crate::tokens::TokenKey>>,
     /// Every scope's new events, for listeners of all accounts and regions.
     events: crate::sim::events::Publisher,
+    /// The data directory's writer, with `--data-dir`.
+    persister: Option<Arc<Persister>>,
+    /// Whether the store started with nothing in it (in memory, or an empty data directory).
+    started_empty: bool,
 }
 
+/// The version of the state documents of `GET`/`POST /_ivs-local/state`.
+pub const STATE_VERSION: u64 = 1;
+
 impl Store {
+    /// An empty store, in memory.
     pub fn new(seed: Option<u64>) -> Self {
         let token_key = Arc::new(crate::tokens::TokenKey::generate(seed));
+        Self::with(seed, 0, token_key, None)
+    }
+
+    fn with(
+        seed: Option<u64>,
+        boot: u64,
+        token_key: Arc<crate::tokens::TokenKey>,
+        persister: Option<Arc<Persister>>,
+    ) -> Self {
         let (events, _) = tokio::sync::broadcast::channel(crate::sim::events::PUBLISH_BACKLOG);
-        Store { scopes: DashMap::new(), cloudcontrol: DashMap::new(), seed, token_key, events }
+        Store {
+            scopes: DashMap::new(),
+            cloudcontrol: DashMap::new(),
+            seed,
+            generation: std::sync::atomic::AtomicU64::new(boot),
+            token_key: parking_lot::RwLock::new(token_key),
+            events,
+            persister,
+            started_empty: true,
+        }
+    }
+
+    /// The store kept in the data directory `dir`: what it holds is loaded, and every later
+    /// change is written there before it is acknowledged.
+    pub fn open(dir: &std::path::Path, seed: Option<u64>) -> Result<Self, String> {
+        let opened = Persister::open(dir)?;
+        let persister = opened.persister;
+        let mut server: BTreeMap<&str, &[u8]> = BTreeMap::new();
+        let mut scoped: Vec<(&str, &str, &str, &str, &[u8])> = Vec::new();
+        for (key, value) in &opened.rows {
+            match key.strip_prefix("_server/") {
+                Some(name) => {
+                    server.insert(name, value);
+                }
+                None => {
+                    let mut parts = key.splitn(4, '/');
+                    let (Some(a), Some(r), Some(t), Some(id)) =
+                        (parts.next(), parts.next(), parts.next(), parts.next())
+                    else {
+                        return Err(format!("data directory {}: unknown row {key}", dir.display()));
+                    };
+                    scoped.push((a, r, t, id, value));
+                }
+            }
+        }
+        let unreadable = |what: &str, e: &dyn std::fmt::Display| {
+            format!("data directory {}: {what} cannot be read: {e}", dir.display())
+        };
+        let boot = server
+            .get("boots")
+            .map(|b| serde_json::from_slice::<u64>(b).map_err(|e| unreadable("_server/boots", &e)))
+            .transpose()?
+            .unwrap_or(0)
+            + 1;
+        let token_key = match server.get("tokenKey") {
+            Some(stored) => Arc::new(
+                token_key_from(&serde_json::from_slice(stored).unwrap_or_default())
+                    .map_err(|e| unreadable("_server/tokenKey", &e))?,
+            ),
+            None => Arc::new(crate::tokens::TokenKey::generate(seed)),
+        };
+        let mut store = Self::with(seed, boot, token_key.clone(), Some(persister.clone()));
+        store.started_empty = scoped.is_empty();
+        let mut ops = vec![
+            Op::Put("_server/boots".into(), boot.to_string().into_bytes()),
+            Op::Put("_server/tokenKey".into(), token_key_json(&token_key).to_string().into_bytes()),
+        ];
+        for (account, region, table, id, value) in scoped {
+            let key = || format!("{account}/{region}/{table}/{id}");
+            if table == "cloudcontrol" {
+                let stored = serde_json::from_slice(value).map_err(|e| unreadable(&key(), &e))?;
+                let requests = store.cloudcontrol_requests(account, region);
+                requests.write().restore(stored);
+                continue;
+            }
+            let scope = store.scope(account, region);
+            let mut st = scope.write();
+            match table {
+                "meta" => {
+                    let meta = serde_json::from_slice(value).map_err(|e| unreadable(&key(), &e))?;
+                    st.set_meta(&meta).map_err(|e| unreadable(&key(), &e))?;
+                }
+                "events" => {
+                    let seq: u64 = id.parse().map_err(|e| unreadable(&key(), &e))?;
+                    let event =
+                        serde_json::from_slice(value).map_err(|e| unreadable(&key(), &e))?;
+                    st.events.restore(event, Some(seq));
+                }
+                _ => {
+                    let Some((_, rows)) = st.tables_mut().into_iter().find(|(n, _)| *n == table)
+                    else {
+                        return Err(unreadable(&key(), &"no such table in this version"));
+                    };
+                    rows.load(id.to_string(), value).map_err(|e| unreadable(&key(), &e))?;
+                }
+            }
+            // What was just read is stored already; nothing to write back.
+            st.forget_changes();
+        }
+        persister.wait_blocking(persister.submit(std::mem::take(&mut ops)))?;
+        Ok(store)
+    }
+
+    /// Whether the store started with no state: in memory, or on an empty data directory.
+    pub fn started_empty(&self) -> bool {
+        self.started_empty
+    }
+
+    /// The data directory's writer, when the store has one.
+    pub fn persister(&self) -> Option<&Persister> {
+        self.persister.as_deref()
     }
 
     /// New events of every scope, as they are recorded.
@@ -183,49 +449,63 @@ impl Store {
     }
 
     /// The key that signs the participant tokens this server issues.
-    pub fn token_key(&self) -> &crate::tokens::TokenKey {
-        &self.token_key
+    pub fn token_key(&self) -> Arc<crate::tokens::TokenKey> {
+        self.token_key.read().clone()
     }
 
     /// Every scope that exists, for the control API's searches across accounts and regions
     /// (a stream key names its region but not its account). Lock each one as needed.
-    pub fn all_scopes(&self) -> Vec<Arc<RwLock<RegionState>>> {
+    pub fn all_scopes(&self) -> Vec<Arc<ScopeLock>> {
         self.scopes.iter().map(|e| e.value().clone()).collect()
     }
 
     /// The state of one (account, region), created empty on first use.
-    pub fn scope(&self, account: &str, region: &str) -> Arc<RwLock<RegionState>> {
+    pub fn scope(&self, account: &str, region: &str) -> Arc<ScopeLock> {
         let key = Scope { account: account.to_string(), region: region.to_string() };
         if let Some(state) = self.scopes.get(&key) {
             return state.clone();
         }
-        self.scopes
-            .entry(key.clone())
-            .or_insert_with(|| {
-                Arc::new(RwLock::new(RegionState::new(
-                    key,
-                    self.seed,
-                    self.token_key.clone(),
-                    self.events.clone(),
-                )))
-            })
-            .clone()
+        self.scopes.entry(key.clone()).or_insert_with(|| self.new_scope(key)).clone()
+    }
+
+    fn new_scope(&self, scope: Scope) -> Arc<ScopeLock> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
+        let state = self.new_state(scope, generation, self.token_key());
+        Arc::new(Persisted::new(state, self.persister.clone()))
+    }
+
+    /// An empty scope. Its id generator is seeded from `--seed` and `generation` (how many
+    /// restarts and imports came before), so a seeded server makes the same ids on every fresh
+    /// run but never again makes the ids of what it restored or imported.
+    fn new_state(
+        &self,
+        scope: Scope,
+        generation: u64,
+        token_key: Arc<crate::tokens::TokenKey>,
+    ) -> RegionState {
+        let seed = self.seed.map(|s| s ^ generation.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        RegionState::new(scope, seed, token_key, self.events.clone())
     }
 
     /// Cloud Control's request records of one (account, region).
-    pub fn cloudcontrol_requests(
-        &self,
-        account: &str,
-        region: &str,
-    ) -> Arc<parking_lot::Mutex<crate::cloudcontrol::requests::Requests>> {
+    pub fn cloudcontrol_requests(&self, account: &str, region: &str) -> Arc<RequestsLock> {
         let key = Scope { account: account.to_string(), region: region.to_string() };
-        self.cloudcontrol.entry(key).or_default().clone()
+        self.cloudcontrol
+            .entry(key.clone())
+            .or_insert_with(|| {
+                let requests = ScopedRequests { scope: key, requests: Default::default() };
+                Arc::new(Persisted::new(requests, self.persister.clone()))
+            })
+            .clone()
     }
 
     /// Forgets every resource (and Cloud Control request) in every scope.
     pub fn reset(&self) {
         self.scopes.clear();
         self.cloudcontrol.clear();
+        if let Some(persister) = &self.persister {
+            persist::note_written(persister.submit(vec![Op::Clear]));
+        }
     }
 
     /// How many resources of each kind exist, summed over all scopes.
@@ -239,4 +519,157 @@ impl Store {
         }
         counts
     }
+
+    /// The whole state as one versioned JSON document (`GET /_ivs-local/state`).
+    pub fn export(&self) -> Value {
+        let mut scopes: Vec<Value> = Vec::new();
+        let mut keys: Vec<Scope> = self.scopes.iter().map(|e| e.key().clone()).collect();
+        keys.extend(self.cloudcontrol.iter().map(|e| e.key().clone()));
+        keys.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+        keys.dedup();
+        for key in keys {
+            let state = self.scope(&key.account, &key.region);
+            let st = state.read();
+            let tables: serde_json::Map<String, Value> =
+                st.tables().into_iter().map(|(name, t)| (name.to_string(), t.export())).collect();
+            let events: Vec<&crate::sim::events::Event> = st.events.iter().collect();
+            let requests = self.cloudcontrol_requests(&key.account, &key.region);
+            let requests: Vec<_> = requests.read().stored().collect();
+            scopes.push(json!({
+                "account": key.account,
+                "region": key.region,
+                "meta": st.meta(),
+                "tables": tables,
+                "events": events,
+                "cloudControlRequests": requests,
+            }));
+        }
+        json!({
+            "ivsLocalState": STATE_VERSION,
+            "writtenBy": env!("CARGO_PKG_VERSION"),
+            "tokenKey": token_key_json(&self.token_key()),
+            "scopes": scopes,
+        })
+    }
+
+    /// Replaces the whole state with a document [`Self::export`] made. The document is read
+    /// entirely first: a bad one changes nothing and the error says where it is wrong.
+    pub fn import(&self, doc: &Value) -> Result<(), String> {
+        match doc.get("ivsLocalState").and_then(Value::as_u64) {
+            Some(STATE_VERSION) => {}
+            Some(v) => {
+                return Err(format!(
+                    "ivsLocalState is {v}; this ivs-local reads state documents of version \
+                     {STATE_VERSION}"
+                ));
+            }
+            None => {
+                return Err("not an ivs-local state document: ivsLocalState (the document \
+                            version) is missing"
+                    .into());
+            }
+        }
+        let token_key =
+            Arc::new(token_key_from(&doc["tokenKey"]).map_err(|e| format!("tokenKey: {e}"))?);
+        let Some(scopes) = doc.get("scopes").and_then(Value::as_array) else {
+            return Err("scopes must be an array".into());
+        };
+        // A seeded server must not make again the ids of what it imports.
+        let generation = self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let mut states: Vec<RegionState> = Vec::new();
+        let mut logs: Vec<ScopedRequests> = Vec::new();
+        for (i, scope) in scopes.iter().enumerate() {
+            let at = |what: &str, e: &dyn std::fmt::Display| format!("scopes[{i}].{what}: {e}");
+            let (Some(account), Some(region)) =
+                (scope["account"].as_str(), scope["region"].as_str())
+            else {
+                return Err(format!("scopes[{i}]: account and region must be strings"));
+            };
+            let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+            if !account_ok || region.is_empty() || region.contains('/') {
+                return Err(format!(
+                    "scopes[{i}]: {account}/{region} is not an account and region"
+                ));
+            }
+            let key = Scope { account: account.to_string(), region: region.to_string() };
+            if states.iter().any(|st| st.scope == key) {
+                return Err(format!("scopes[{i}]: {account}/{region} appears twice"));
+            }
+            let mut st = self.new_state(key.clone(), generation, token_key.clone());
+            st.set_meta(&scope["meta"]).map_err(|e| at("meta", &e))?;
+            let Some(tables) = scope["tables"].as_object() else {
+                return Err(format!("scopes[{i}].tables must be an object"));
+            };
+            for (name, rows) in tables {
+                let Some((_, table)) =
+                    st.tables_mut().into_iter().find(|(n, _)| *n == name.as_str())
+                else {
+                    return Err(format!("scopes[{i}].tables.{name}: no such table"));
+                };
+                table.import(rows.clone()).map_err(|e| at(&format!("tables.{name}"), &e))?;
+            }
+            for (j, event) in scope["events"].as_array().into_iter().flatten().enumerate() {
+                let event = serde_json::from_value(event.clone())
+                    .map_err(|e| at(&format!("events[{j}]"), &e))?;
+                st.events.restore(event, None);
+            }
+            let mut log = ScopedRequests { scope: key, requests: Default::default() };
+            for (j, stored) in
+                scope["cloudControlRequests"].as_array().into_iter().flatten().enumerate()
+            {
+                let stored = serde_json::from_value(stored.clone())
+                    .map_err(|e| at(&format!("cloudControlRequests[{j}]"), &e))?;
+                log.restore(stored);
+            }
+            states.push(st);
+            logs.push(log);
+        }
+        // Everything is read: swap it in, and persist it as one batch.
+        let mut ops = vec![
+            Op::Clear,
+            Op::Put("_server/tokenKey".into(), token_key_json(&token_key).to_string().into_bytes()),
+        ];
+        self.scopes.clear();
+        self.cloudcontrol.clear();
+        *self.token_key.write() = token_key;
+        for mut st in states {
+            st.drain_changes(&mut ops);
+            let lock = Arc::new(Persisted::new(st, self.persister.clone()));
+            self.scopes.insert(lock.read().scope.clone(), lock.clone());
+        }
+        for mut log in logs {
+            // Restored requests are not changes: write them all.
+            for stored in log.stored() {
+                let json = serde_json::to_vec(&stored).expect("requests serialize");
+                let key =
+                    format!("{}cloudcontrol/{:020}", scope_prefix(&log.scope), stored.sequence);
+                ops.push(Op::Put(key, json));
+            }
+            log.forget_changes();
+            self.cloudcontrol
+                .insert(log.scope.clone(), Arc::new(Persisted::new(log, self.persister.clone())));
+        }
+        if let Some(persister) = &self.persister {
+            persist::note_written(persister.submit(ops));
+        }
+        Ok(())
+    }
+}
+
+/// The token-signing key as persisted and exported: its private scalar in hex.
+fn token_key_json(key: &crate::tokens::TokenKey) -> Value {
+    let hex: String = key.secret_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    json!({ "privateKeyHex": hex })
+}
+
+fn token_key_from(value: &Value) -> Result<crate::tokens::TokenKey, String> {
+    let hex = value["privateKeyHex"].as_str().ok_or("privateKeyHex must be a string")?;
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| hex.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .collect();
+    let key = bytes
+        .and_then(|b| p384::ecdsa::SigningKey::from_slice(&b).ok())
+        .ok_or("privateKeyHex is not a P-384 private key in hex")?;
+    Ok(crate::tokens::TokenKey::from_signing_key(key))
 }

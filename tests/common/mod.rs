@@ -96,6 +96,12 @@ pub fn start_apart(config: Config) -> TestServer {
 }
 
 impl TestServer {
+    /// A server started elsewhere (the real binary) on 127.0.0.1:`port`.
+    pub fn at(port: u16) -> TestServer {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        TestServer { addr, url: format!("http://{addr}"), stop: None }
+    }
+
     /// An `ivs` client signing as [`ACCOUNT`] in [`REGION`].
     pub fn ivs(&self) -> aws_sdk_ivs::Client {
         self.ivs_as(ACCOUNT, REGION)
@@ -103,20 +109,29 @@ impl TestServer {
 
     /// An `ivs` client signing with `access_key` in `region`.
     pub fn ivs_as(&self, access_key: &str, region: &str) -> aws_sdk_ivs::Client {
-        let config = aws_sdk_ivs::Config::builder()
+        aws_sdk_ivs::Client::from_conf(self.ivs_config(access_key, "secret", region).build())
+    }
+
+    /// The configuration of an `ivs` client signing with `access_key` and `secret` in
+    /// `region`, to adjust before building (a clock, retries).
+    pub fn ivs_config(
+        &self,
+        access_key: &str,
+        secret: &str,
+        region: &str,
+    ) -> aws_sdk_ivs::config::Builder {
+        aws_sdk_ivs::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(&self.url)
             .region(Region::new(region.to_string()))
-            .credentials_provider(Credentials::new(access_key, "secret", None, None, "test"))
+            .credentials_provider(Credentials::new(access_key, secret, None, None, "test"))
             .http_client(aws_smithy_http_client::Builder::new().build_http())
-            .build();
-        aws_sdk_ivs::Client::from_conf(config)
     }
 
     /// An `ivs` client signing with `access_key` in `region` that never retries, so that a
     /// 5xx or a dropped connection reaches the test instead of being tried again.
     pub fn ivs_strict(&self, access_key: &str, region: &str) -> aws_sdk_ivs::Client {
-        let config = self.ivs_as(access_key, region).config().to_builder();
+        let config = self.ivs_config(access_key, "secret", region);
         aws_sdk_ivs::Client::from_conf(config.retry_config(RetryConfig::disabled()).build())
     }
 
@@ -147,15 +162,23 @@ impl TestServer {
 
     /// A Cloud Control client signing as [`ACCOUNT`] in [`REGION`].
     pub fn cloudcontrol(&self) -> aws_sdk_cloudcontrol::Client {
+        aws_sdk_cloudcontrol::Client::from_conf(self.cloudcontrol_as(ACCOUNT, "secret").build())
+    }
+
+    /// The configuration of a Cloud Control client signing with `access_key` and `secret` in
+    /// [`REGION`].
+    pub fn cloudcontrol_as(
+        &self,
+        access_key: &str,
+        secret: &str,
+    ) -> aws_sdk_cloudcontrol::config::Builder {
         use aws_sdk_cloudcontrol::config;
-        let config = aws_sdk_cloudcontrol::Config::builder()
+        aws_sdk_cloudcontrol::Config::builder()
             .behavior_version(config::BehaviorVersion::latest())
             .endpoint_url(&self.url)
             .region(config::Region::new(REGION))
-            .credentials_provider(config::Credentials::new(ACCOUNT, "secret", None, None, "test"))
+            .credentials_provider(config::Credentials::new(access_key, secret, None, None, "test"))
             .http_client(aws_smithy_http_client::Builder::new().build_http())
-            .build();
-        aws_sdk_cloudcontrol::Client::from_conf(config)
     }
 
     /// A POST of a raw JSON body to `/{operation}`, unsigned (so in the default account and

@@ -74,7 +74,11 @@ fn item_error(st: &RegionState, channel_arn: &str) -> (&'static str, String) {
 /// Remembers the highest revoked version: a later, lower revocation does not un-revoke.
 fn revoke(st: &mut RegionState, channel_arn: String, viewer_id: String, version: Option<i32>) {
     let version = i64::from(version.unwrap_or(0));
-    let revoked =
-        st.ivs.revocations.entry(channel_arn).or_default().entry(viewer_id).or_insert(version);
+    let revoked = st
+        .ivs
+        .revocations
+        .get_or_insert_with(&channel_arn, Default::default)
+        .entry(viewer_id)
+        .or_insert(version);
     *revoked = (*revoked).max(version);
 }

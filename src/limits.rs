@@ -1,0 +1,211 @@
+//! What keeps a broken or hostile client from taking the server down: how long a client may
+//! take to send a request's head or body or leave its answer unread, how many connections are
+//! open at once and how many requests are served at once. `server.rs` applies them; the
+//! numbers come from `server::Config` (flags in `main.rs`, listed in the README).
+//!
+//! A client over a time limit is cut off. A connection beyond the connection limit displaces an
+//! idle one ([`Connections::admit`]), so silent or slow clients cannot crowd out real ones. A
+//! request beyond the in-flight limit is answered 429 `ThrottlingException`, which the AWS SDKs
+//! retry with backoff. The request body's size limit is `api::MAX_BODY_BYTES`.
+
+use crate::error::{ApiError, ErrorCode};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, Semaphore, oneshot};
+
+/// The limits, with defaults that ordinary use (test suites, Terraform, benchmarks with a few
+/// dozen connections) never reaches.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Time a connection has to send a complete request head, counted from when it opens or
+    /// its previous answer ends, so it also closes idle keep-alive connections. On a new
+    /// connection the TLS handshake, if any, must also fit in it.
+    pub header_timeout: Duration,
+    /// Time to receive a request's whole body; beyond it the answer is 408 and the connection
+    /// is closed.
+    pub body_timeout: Duration,
+    /// Time an answer may wait, without any of it being taken, for a client that does not
+    /// read; then the connection is closed.
+    pub write_timeout: Duration,
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Requests being read or answered at once.
+    pub max_in_flight: usize,
+}
+
+impl Limits {
+    pub const DEFAULT: Limits = Limits {
+        header_timeout: Duration::from_secs(30),
+        body_timeout: Duration::from_secs(30),
+        write_timeout: Duration::from_secs(30),
+        max_connections: 512,
+        max_in_flight: 256,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
+}
+
+/// The open connections, and which of them are serving a request.
+pub struct Connections {
+    max: usize,
+    open: Mutex<Registry>,
+    /// Signalled when a connection closes or finishes a request, for an admission waiting.
+    freed: Notify,
+}
+
+#[derive(Default)]
+struct Registry {
+    next_id: u64,
+    entries: HashMap<u64, Entry>,
+}
+
+struct Entry {
+    /// Requests on it between their head arriving and their answer being written.
+    busy: usize,
+    /// Whether it has had an answer: a client that has is a real one, and is displaced last.
+    served: bool,
+    idle_since: Instant,
+    /// Dropping it tells the connection's task to close.
+    _close: oneshot::Sender<()>,
+}
+
+/// A connection's place among the open ones, given up when dropped.
+pub struct Slot {
+    requests: Requests,
+}
+
+/// Completes when the connection has been displaced and must close.
+pub type Displaced = oneshot::Receiver<()>;
+
+impl Connections {
+    pub fn new(max: usize) -> Arc<Self> {
+        Arc::new(Connections { max, open: Mutex::default(), freed: Notify::new() })
+    }
+
+    /// Makes room for one more connection. Below the limit that is at once. At the limit, an
+    /// idle connection is closed: first one that has never finished a request (a client that
+    /// sends nothing, or its head a byte at a time), the oldest first; else the keep-alive
+    /// connection idle the longest, whose client can open another. When every connection is
+    /// serving a request, this waits until one finishes, and new clients wait in the listen
+    /// queue meanwhile.
+    pub async fn admit(self: &Arc<Self>) -> (Slot, Displaced) {
+        loop {
+            if let Some(admitted) = self.try_admit() {
+                return admitted;
+            }
+            // A notification sent since `try_admit` looked is kept, so none is missed.
+            self.freed.notified().await;
+        }
+    }
+
+    fn try_admit(self: &Arc<Self>) -> Option<(Slot, Displaced)> {
+        let mut open = self.open.lock();
+        if open.entries.len() >= self.max {
+            let (&idle, _) = open
+                .entries
+                .iter()
+                .filter(|(_, e)| e.busy == 0)
+                .min_by_key(|(_, e)| (e.served, e.idle_since))?;
+            open.entries.remove(&idle);
+            tracing::debug!(max = self.max, "connection limit reached: closed an idle connection");
+        }
+        let id = open.next_id;
+        open.next_id += 1;
+        let (close, displaced) = oneshot::channel();
+        open.entries.insert(
+            id,
+            Entry { busy: 0, served: false, idle_since: Instant::now(), _close: close },
+        );
+        Some((Slot { requests: Requests { connections: self.clone(), id } }, displaced))
+    }
+}
+
+impl Slot {
+    /// What marks the requests on this connection, for the service that serves them.
+    pub fn requests(&self) -> Requests {
+        self.requests.clone()
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let connections = &self.requests.connections;
+        connections.open.lock().entries.remove(&self.requests.id);
+        connections.freed.notify_one();
+    }
+}
+
+/// Marks requests on one connection as being served.
+#[derive(Clone)]
+pub struct Requests {
+    connections: Arc<Connections>,
+    id: u64,
+}
+
+impl Requests {
+    /// The connection is busy until the returned guard is dropped (after the answer's last
+    /// byte is written), and cannot be displaced meanwhile.
+    pub fn start(&self) -> Busy {
+        if let Some(entry) = self.connections.open.lock().entries.get_mut(&self.id) {
+            entry.busy += 1;
+        }
+        Busy(self.clone())
+    }
+}
+
+pub struct Busy(Requests);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let requests = &self.0;
+        if let Some(entry) = requests.connections.open.lock().entries.get_mut(&requests.id) {
+            entry.busy -= 1;
+            entry.served = true;
+            entry.idle_since = Instant::now();
+        }
+        requests.connections.freed.notify_one();
+    }
+}
+
+/// The requests being read or answered, at most `max` at once.
+pub struct InFlight {
+    permits: Semaphore,
+    max: usize,
+}
+
+impl InFlight {
+    pub fn new(max: usize) -> Arc<Self> {
+        Arc::new(InFlight { permits: Semaphore::new(max), max })
+    }
+}
+
+/// Middleware: a request beyond the in-flight limit is answered at once with AWS's throttling
+/// error, which the SDKs retry with backoff, rather than queued. Its body is not read, so the
+/// connection is closed after the answer.
+pub async fn in_flight(
+    State(limit): State<Arc<InFlight>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    use axum::body::HttpBody;
+    let Ok(_permit) = limit.permits.try_acquire() else {
+        let message =
+            format!("Rate exceeded: more than {} requests at once (--max-in-flight).", limit.max);
+        let mut response = ApiError::new(ErrorCode::ThrottlingException, message).into_response();
+        if !request.body().is_end_stream() {
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        return response;
+    };
+    next.run(request).await
+}

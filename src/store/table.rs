@@ -1,0 +1,142 @@
+//! [`Table`]: one resource type's rows by id, remembering which rows a write changed.
+//!
+//! Reads go through `Deref` to the `BTreeMap`; every way of changing a row is a method here
+//! that notes the row's id, so a write guard (`store::ScopeWrite`) can hand exactly the changed
+//! rows to persistence when it is released. There is no `DerefMut`: the compiler sees to it
+//! that no change goes unnoticed.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Deref;
+
+pub struct Table<T> {
+    rows: BTreeMap<String, T>,
+    /// Ids of the rows inserted, changed or removed since the last [`Table::take_dirty`].
+    dirty: BTreeSet<String>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table { rows: BTreeMap::new(), dirty: BTreeSet::new() }
+    }
+}
+
+impl<T> Deref for Table<T> {
+    type Target = BTreeMap<String, T>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.rows
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Table<T> {
+    type Item = (&'a String, &'a T);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.rows.iter()
+    }
+}
+
+impl<T> Table<T> {
+    pub fn insert(&mut self, id: String, row: T) -> Option<T> {
+        self.dirty.insert(id.clone());
+        self.rows.insert(id, row)
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<T> {
+        let removed = self.rows.remove(id);
+        if removed.is_some() {
+            self.dirty.insert(id.to_string());
+        }
+        removed
+    }
+
+    /// The row, to change (it counts as changed).
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut T> {
+        let row = self.rows.get_mut(id)?;
+        if !self.dirty.contains(id) {
+            self.dirty.insert(id.to_string());
+        }
+        Some(row)
+    }
+
+    /// The row, inserting `make()` when there is none (it counts as changed).
+    pub fn get_or_insert_with(&mut self, id: &str, make: impl FnOnce() -> T) -> &mut T {
+        if !self.dirty.contains(id) {
+            self.dirty.insert(id.to_string());
+        }
+        self.rows.entry(id.to_string()).or_insert_with(make)
+    }
+
+    /// Keeps only the rows `keep` accepts.
+    pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut T) -> bool) {
+        let dirty = &mut self.dirty;
+        self.rows.retain(|id, row| {
+            let kept = keep(id, row);
+            if !kept {
+                dirty.insert(id.clone());
+            }
+            kept
+        });
+    }
+
+    /// Every row, to change (they all count as changed: use sparingly).
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.dirty.extend(self.rows.keys().cloned());
+        self.rows.values_mut()
+    }
+
+    /// The ids changed since the last call, each with its row (`None` when removed).
+    pub fn take_dirty(&mut self) -> impl Iterator<Item = (String, Option<&T>)> {
+        let dirty = std::mem::take(&mut self.dirty);
+        let rows = &self.rows;
+        dirty.into_iter().map(move |id| {
+            let row = rows.get(&id);
+            (id, row)
+        })
+    }
+}
+
+/// What persistence and state export need of a table, whatever its row type.
+pub trait AnyTable {
+    /// The changed rows as JSON (`None` for a removed row), forgetting that they changed.
+    fn drain_changes(&mut self, out: &mut Vec<(String, Option<Vec<u8>>)>);
+    /// Forgets which rows changed.
+    fn forget_changes(&mut self);
+    /// Adds a row read back from JSON.
+    fn load(&mut self, id: String, json: &[u8]) -> Result<(), serde_json::Error>;
+    /// Every row, as a JSON object by id.
+    fn export(&self) -> serde_json::Value;
+    /// Every row of a JSON object by id, replacing none (the table is new).
+    fn import(&mut self, rows: serde_json::Value) -> Result<(), serde_json::Error>;
+}
+
+impl<T: Serialize + DeserializeOwned> AnyTable for Table<T> {
+    fn drain_changes(&mut self, out: &mut Vec<(String, Option<Vec<u8>>)>) {
+        for (id, row) in self.take_dirty() {
+            let json = row.map(|r| serde_json::to_vec(r).expect("records serialize"));
+            out.push((id, json));
+        }
+    }
+
+    fn forget_changes(&mut self) {
+        self.dirty.clear();
+    }
+
+    fn load(&mut self, id: String, json: &[u8]) -> Result<(), serde_json::Error> {
+        self.rows.insert(id, serde_json::from_slice(json)?);
+        Ok(())
+    }
+
+    fn export(&self) -> serde_json::Value {
+        serde_json::to_value(&self.rows).expect("records serialize")
+    }
+
+    fn import(&mut self, rows: serde_json::Value) -> Result<(), serde_json::Error> {
+        self.rows = serde_json::from_value(rows)?;
+        self.dirty = self.rows.keys().cloned().collect();
+        Ok(())
+    }
+}
