@@ -4,10 +4,11 @@
 //! Every answer, errors included, carries `Access-Control-Allow-Origin` and the
 //! `Access-Control-Expose-Headers` list IVS sends (the AWS CLI's start-participant-replication
 //! example prints both), so the SDK can read `x-amzn-RequestId` and `x-amzn-ErrorType`.
-//! Every `OPTIONS` request is a preflight answered here; no IVS or Cloud Control operation uses
-//! that method, so it never reaches the router (which would say 404 or 405). Header values are
+//! Every `OPTIONS` request without a body is a preflight answered here; no IVS or Cloud Control
+//! operation uses that method, so it never reaches the router (which would say 404 or 405). Header values are
 //! static or echoed; the layer must stay this cheap, since it runs on every request.
 
+use axum::body::HttpBody;
 use axum::extract::{Request, State};
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -86,11 +87,11 @@ pub async fn layer(
     next: Next,
 ) -> Response {
     let allow_origin = origins.allow_origin(request.headers());
-    let mut response = if request.method() == Method::OPTIONS {
-        preflight(request.headers())
-    } else {
-        next.run(request).await
-    };
+    // A preflight never has a body (Fetch). An OPTIONS with one goes on like any request, so
+    // that its body is read (`server::whole_body`) and the keep-alive connection stays usable.
+    let is_preflight = request.method() == Method::OPTIONS && request.body().is_end_stream();
+    let mut response =
+        if is_preflight { preflight(request.headers()) } else { next.run(request).await };
     let headers = response.headers_mut();
     if let Some(origin) = allow_origin {
         headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);

@@ -122,7 +122,10 @@ fn router_and_app(config: Config, store: Store) -> (Router, Arc<App>) {
                 .post(api::internal::import_state)
                 .fallback(api::internal::wrong_method),
         )
-        .route("/_ivs-local/events", get(crate::sim::events::list))
+        .route(
+            "/_ivs-local/events",
+            get(crate::sim::events::list).fallback(api::internal::wrong_method),
+        )
         .route(
             "/_ivs-local/playback/authorize",
             post(crate::sim::playback::authorize).fallback(api::internal::wrong_method),

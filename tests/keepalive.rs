@@ -1,6 +1,6 @@
 //! One keep-alive connection survives answers given without looking at the request body (an
-//! unknown path, a wrong method, an unknown `/_ivs-local/` route), and the next request on it
-//! is served; a body over the limit is answered 413 with `Connection: close`.
+//! unknown path, a wrong method, an unknown `/_ivs-local/` route, an `OPTIONS` with a body),
+//! and the next request on it is served; a body over the limit is answered 413 with `Connection: close`.
 
 mod common;
 
@@ -57,6 +57,8 @@ async fn early_answers_keep_the_connection_usable() {
         (Method::PUT, "/CreateChannel", StatusCode::METHOD_NOT_ALLOWED),
         (Method::POST, "/_ivs-local/nowhere", StatusCode::NOT_FOUND),
         (Method::PUT, "/_ivs-local/health", StatusCode::METHOD_NOT_ALLOWED),
+        // Not a CORS preflight (those have no body): read, and refused by the router.
+        (Method::OPTIONS, "/CreateChannel", StatusCode::METHOD_NOT_ALLOWED),
     ] {
         let (status, connection) = send(&mut conn, method.clone(), path, &PADDED).await;
         assert_eq!(status, expected, "{method} {path}");

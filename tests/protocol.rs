@@ -473,6 +473,35 @@ async fn unknown_internal_endpoint_is_a_json_404() {
     }
 }
 
+/// Every `/_ivs-local/` route answers a method it does not take with a JSON 405 naming its
+/// error type, like the AWS paths. (Found by the mutation test: `events` answered axum's bare
+/// 405, with no body and no `x-amzn-ErrorType`.)
+#[tokio::test]
+async fn wrong_method_on_an_internal_endpoint_is_a_json_405() {
+    let server = common::start().await;
+    // `state` takes GET and POST; PUT is wrong for every one of these.
+    let reads = ["health", "state", "events", "broadcasts", "keys", "tls/cert.pem"];
+    let writes = [
+        "reset",
+        "playback/authorize",
+        "broadcasts/start",
+        "broadcasts/update",
+        "broadcasts/stop",
+        "stages/join",
+        "stages/update",
+        "stages/leave",
+    ];
+    let wrong =
+        reads.iter().map(|r| (Method::PUT, r)).chain(writes.iter().map(|w| (Method::GET, w)));
+    for (method, route) in wrong {
+        let url = format!("{}/_ivs-local/{route}", server.url);
+        let r = server.send(Client::new().request(method.clone(), url)).await;
+        assert_eq!(r.status, 405, "{method} {route}: {r:?}");
+        assert!(r.error_type.is_some(), "{method} {route}: {r:?}");
+        assert!(r.json.is_object(), "{method} {route}: {r:?}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // (e) STS
 

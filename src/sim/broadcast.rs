@@ -488,8 +488,13 @@ fn start_broadcast(app: &App, body: &[u8]) -> Result<Value, ControlError> {
         let mut st = scope.write();
         return crate::sim::stages::ingest_connect(&mut st, &ingest_id, &protocol);
     }
-    let (scope, channel_id) = find_channel_key(app, &request.stream_key)?;
+    let (scope, channel_id, key_id) = find_channel_key(app, &request.stream_key)?;
     let mut st = scope.write();
+    // Found under the read lock: the key may have been deleted (or its channel) since, and a
+    // deleted key must not go live.
+    if channel_of_key(&st, &key_id, &request.stream_key).as_ref() != Some(&channel_id) {
+        return Err(unknown_channel_key());
+    }
     let broadcast = Broadcast {
         health: request.health,
         viewer_count: request.viewer_count,
@@ -520,7 +525,9 @@ fn stop_broadcast(app: &App, body: &[u8]) -> Result<Value, ControlError> {
             let mut st = scope.write();
             return crate::sim::stages::ingest_disconnect(&mut st, &ingest_id);
         }
-        (None, Some(key)) => find_channel_key(app, &key)?,
+        (None, Some(key)) => {
+            find_channel_key(app, &key).map(|(scope, channel, _)| (scope, channel))?
+        }
         _ => {
             return Err(ControlError::bad_request("Give exactly one of channelArn and streamKey."));
         }
@@ -567,35 +574,34 @@ fn find_channel(app: &App, channel_arn: &str) -> Result<(Scope, String), Control
     Ok((scope, arn.id))
 }
 
-/// The scope and channel id of a channel stream key (`sk_{region}_{keyId}_{secret}`): the key
-/// names its region but not its account, so every account in that region is searched.
-fn find_channel_key(app: &App, key: &str) -> Result<(Scope, String), ControlError> {
-    let unknown = || {
-        ControlError::not_found(
-            "No channel has this stream key: it is malformed, was never issued, or its stream key \
-             (or channel) was deleted.",
-        )
-    };
+/// The id of the channel whose stream key `key_id` has the value `key`, in this scope.
+fn channel_of_key(st: &RegionState, key_id: &str, key: &str) -> Option<String> {
+    st.ivs.stream_keys.get(key_id).filter(|k| *k.value == *key).map(|k| k.channel_id.to_string())
+}
+
+fn unknown_channel_key() -> ControlError {
+    ControlError::not_found(
+        "No channel has this stream key: it is malformed, was never issued, or its stream key \
+         (or channel) was deleted.",
+    )
+}
+
+/// The scope, channel id and key id of a channel stream key (`sk_{region}_{keyId}_{secret}`):
+/// the key names its region but not its account, so every account in that region is searched.
+fn find_channel_key(app: &App, key: &str) -> Result<(Scope, String, String), ControlError> {
     let mut parts = key.splitn(4, '_');
     let (Some("sk"), Some(region), Some(key_id), Some(_)) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(unknown());
+        return Err(unknown_channel_key());
     };
     for scope in find_scope(app, None, region) {
-        let channel_id = {
-            let st = scope.read();
-            st.ivs
-                .stream_keys
-                .get(key_id)
-                .filter(|k| *k.value == *key)
-                .map(|k| k.channel_id.clone())
-        };
+        let channel_id = channel_of_key(&scope.read(), key_id, key);
         if let Some(channel_id) = channel_id {
-            return Ok((scope, channel_id.to_string()));
+            return Ok((scope, channel_id, key_id.to_string()));
         }
     }
-    Err(unknown())
+    Err(unknown_channel_key())
 }
 
 /// The scope and ingest-configuration id of a real-time stream key

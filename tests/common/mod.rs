@@ -7,7 +7,11 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod invariants;
+pub mod model_inputs;
+pub mod requests;
 
+use aws_sdk_ivs::config::retry::RetryConfig;
 use aws_sdk_ivs::config::{BehaviorVersion, Credentials, Region};
 use ivs_local::server::{self, Config};
 use std::net::SocketAddr;
@@ -21,6 +25,14 @@ pub const REGION: &str = "us-west-2";
 /// The ARN of a resource of `resource_type` that does not exist, in the clients' scope.
 pub fn missing_arn(resource_type: &str) -> String {
     format!("arn:aws:ivs:{REGION}:{ACCOUNT}:{resource_type}/abcdABCDefgh")
+}
+
+/// An `Authorization` header naming `account` and `region` in its credential, for raw
+/// requests: the server takes the scope from it and checks no signature.
+pub fn authorization(account: &str, region: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential={account}/20240101/{region}/ivs/aws4_request, SignedHeaders=host, Signature=0"
+    )
 }
 
 pub struct TestServer {
@@ -52,6 +64,33 @@ pub async fn start_with(config: Config) -> TestServer {
         })
         .await
         .expect("server runs");
+    });
+    TestServer { addr, url: format!("http://{addr}"), stop: Some(stop) }
+}
+
+/// Starts a server on its own runtime and OS threads, apart from the test's: a server whose
+/// handlers block (a deadlock) then cannot also stall the test's clients and timers, so the
+/// test's `tokio::time::timeout` reports it instead of hanging.
+pub fn start_apart(config: Config) -> TestServer {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("ivs-local-server")
+            .enable_all()
+            .build()
+            .expect("a runtime for the server");
+        runtime.block_on(async move {
+            let listener = TcpListener::from_std(listener).unwrap();
+            server::run(listener, config, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server runs");
+        });
     });
     TestServer { addr, url: format!("http://{addr}"), stop: Some(stop) }
 }
@@ -89,18 +128,36 @@ impl TestServer {
             .http_client(aws_smithy_http_client::Builder::new().build_http())
     }
 
+    /// An `ivs` client signing with `access_key` in `region` that never retries, so that a
+    /// 5xx or a dropped connection reaches the test instead of being tried again.
+    pub fn ivs_strict(&self, access_key: &str, region: &str) -> aws_sdk_ivs::Client {
+        let config = self.ivs_config(access_key, "secret", region);
+        aws_sdk_ivs::Client::from_conf(config.retry_config(RetryConfig::disabled()).build())
+    }
+
     /// An `ivs-realtime` client signing as [`ACCOUNT`] in [`REGION`].
     pub fn realtime(&self) -> aws_sdk_ivsrealtime::Client {
+        self.realtime_as(ACCOUNT, REGION)
+    }
+
+    /// An `ivs-realtime` client signing with `access_key` in `region`.
+    pub fn realtime_as(&self, access_key: &str, region: &str) -> aws_sdk_ivsrealtime::Client {
         let config = aws_sdk_ivsrealtime::Config::builder()
             .behavior_version(aws_sdk_ivsrealtime::config::BehaviorVersion::latest())
             .endpoint_url(&self.url)
-            .region(aws_sdk_ivsrealtime::config::Region::new(REGION))
+            .region(aws_sdk_ivsrealtime::config::Region::new(region.to_string()))
             .credentials_provider(aws_sdk_ivsrealtime::config::Credentials::new(
-                ACCOUNT, "secret", None, None, "test",
+                access_key, "secret", None, None, "test",
             ))
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build();
         aws_sdk_ivsrealtime::Client::from_conf(config)
+    }
+
+    /// [`Self::realtime_as`] without retries, as [`Self::ivs_strict`].
+    pub fn realtime_strict(&self, access_key: &str, region: &str) -> aws_sdk_ivsrealtime::Client {
+        let config = self.realtime_as(access_key, region).config().to_builder();
+        aws_sdk_ivsrealtime::Client::from_conf(config.retry_config(RetryConfig::disabled()).build())
     }
 
     /// A Cloud Control client signing as [`ACCOUNT`] in [`REGION`].
