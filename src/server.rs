@@ -205,31 +205,61 @@ async fn whole_body(
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    let error =
-        match tokio::time::timeout(body_timeout, axum::body::to_bytes(body, api::MAX_BODY_BYTES))
-            .await
-        {
-            Ok(Ok(bytes)) => return next.run(Request::from_parts(parts, Body::from(bytes))).await,
-            Ok(Err(_)) => ApiError::protocol(
-                ProtocolError::PayloadTooLarge,
-                format!(
-                    "The request body is larger than the limit of {} bytes.",
-                    api::MAX_BODY_BYTES
-                ),
+    let error = match tokio::time::timeout(body_timeout, read_body(body)).await {
+        Ok(Ok(bytes)) => return next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Err(BodyError::TooLarge)) => ApiError::protocol(
+            ProtocolError::PayloadTooLarge,
+            format!("The request body is larger than the limit of {} bytes.", api::MAX_BODY_BYTES),
+        ),
+        // The client went away mid-body; nobody reads this answer.
+        Ok(Err(BodyError::Failed)) => ApiError::protocol(
+            ProtocolError::PayloadTooLarge,
+            "The request body could not be read.".to_string(),
+        ),
+        Err(_) => ApiError::protocol(
+            ProtocolError::RequestTimeout,
+            format!(
+                "The request body did not arrive within {} seconds (--body-timeout).",
+                body_timeout.as_secs_f64()
             ),
-            Err(_) => ApiError::protocol(
-                ProtocolError::RequestTimeout,
-                format!(
-                    "The request body did not arrive within {} seconds (--body-timeout).",
-                    body_timeout.as_secs_f64()
-                ),
-            ),
-        };
+        ),
+    };
     let mut response = error.into_response();
     response
         .headers_mut()
         .insert(axum::http::header::CONNECTION, HeaderValue::from_static("close"));
     response
+}
+
+/// Bytes of an oversized body read and thrown away before answering 413: a client that sends a
+/// body a few times over the limit then reads its answer, rather than a connection reset that
+/// loses it (closing a socket with unread data resets it). Beyond this, the connection closes.
+const DISCARD_BYTES: usize = 16 * api::MAX_BODY_BYTES;
+
+enum BodyError {
+    TooLarge,
+    Failed,
+}
+
+/// The body, up to [`api::MAX_BODY_BYTES`]; a larger one is read on (and discarded) up to
+/// [`DISCARD_BYTES`] before it is refused.
+async fn read_body(mut body: axum::body::Body) -> Result<bytes::Bytes, BodyError> {
+    use http_body_util::BodyExt;
+    let mut kept = bytes::BytesMut::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(|_| BodyError::Failed)?.into_data() else { continue };
+        total += data.len();
+        if total <= api::MAX_BODY_BYTES {
+            kept.extend_from_slice(&data);
+        } else if total > DISCARD_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+    }
+    if total > api::MAX_BODY_BYTES {
+        return Err(BodyError::TooLarge);
+    }
+    Ok(kept.freeze())
 }
 
 /// With `--data-dir`, holds each answer until what its request changed is on disk.
