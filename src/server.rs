@@ -207,10 +207,7 @@ async fn whole_body(
     let (parts, body) = request.into_parts();
     let error = match tokio::time::timeout(body_timeout, read_body(body)).await {
         Ok(Ok(bytes)) => return next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        Ok(Err(BodyError::TooLarge)) => ApiError::protocol(
-            ProtocolError::PayloadTooLarge,
-            format!("The request body is larger than the limit of {} bytes.", api::MAX_BODY_BYTES),
-        ),
+        Ok(Err(BodyError::TooLarge)) => api::body_too_large(),
         // The client went away mid-body; nobody reads this answer.
         Ok(Err(BodyError::Failed)) => ApiError::protocol(
             ProtocolError::PayloadTooLarge,

@@ -88,12 +88,15 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
 }
 
 async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
-        ApiError::protocol(
-            ProtocolError::PayloadTooLarge,
-            format!("The request body is larger than the limit of {MAX_BODY_BYTES} bytes."),
-        )
-    })
+    to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| body_too_large())
+}
+
+/// The 413 for a body over [`MAX_BODY_BYTES`].
+pub fn body_too_large() -> ApiError {
+    ApiError::protocol(
+        ProtocolError::PayloadTooLarge,
+        format!("The request body is larger than the limit of {MAX_BODY_BYTES} bytes."),
+    )
 }
 
 fn execute(

@@ -204,9 +204,8 @@ impl Changes for ScopedRequests {
     fn drain_changes(&mut self, out: &mut Vec<Op>) {
         let prefix = scope_prefix(&self.scope);
         let (inserted, evicted) = self.requests.drain_changes();
-        for stored in inserted {
-            let json = serde_json::to_vec(&stored).expect("requests serialize");
-            out.push(Op::Put(format!("{prefix}cloudcontrol/{:020}", stored.sequence), json));
+        for stored in &inserted {
+            out.push(request_row(&prefix, stored));
         }
         for seq in evicted {
             out.push(Op::Delete(format!("{prefix}cloudcontrol/{seq:020}")));
@@ -216,6 +215,12 @@ impl Changes for ScopedRequests {
     fn forget_changes(&mut self) {
         self.requests.forget_changes();
     }
+}
+
+/// The row of one Cloud Control request of the scope whose rows start with `prefix`.
+fn request_row(prefix: &str, stored: &crate::cloudcontrol::requests::Stored) -> Op {
+    let json = serde_json::to_vec(stored).expect("requests serialize");
+    Op::Put(format!("{prefix}cloudcontrol/{:020}", stored.sequence), json)
 }
 
 /// Where a scope's rows are stored: `{account}/{region}/`.
@@ -702,12 +707,8 @@ impl Store {
         }
         for mut log in logs {
             // Restored requests are not changes: write them all.
-            for stored in log.stored() {
-                let json = serde_json::to_vec(&stored).expect("requests serialize");
-                let key =
-                    format!("{}cloudcontrol/{:020}", scope_prefix(&log.scope), stored.sequence);
-                ops.push(Op::Put(key, json));
-            }
+            let prefix = scope_prefix(&log.scope);
+            ops.extend(log.stored().map(|stored| request_row(&prefix, &stored)));
             log.forget_changes();
             self.cloudcontrol
                 .insert(log.scope.clone(), Arc::new(Persisted::new(log, self.persister.clone())));

@@ -22,7 +22,7 @@ use parking_lot::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use std::cell::Cell;
 use std::ops::{Deref, DerefMut};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -319,10 +319,4 @@ impl<T: Changes> Drop for WriteGuard<'_, T> {
             note_written(persister.submit(ops));
         }
     }
-}
-
-/// The data directory's generated TLS certificate and key, kept so clients that trust it keep
-/// trusting it across restarts.
-pub fn tls_paths(dir: &Path) -> (PathBuf, PathBuf) {
-    (dir.join("tls-cert.pem"), dir.join("tls-key.pem"))
 }

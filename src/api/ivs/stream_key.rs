@@ -80,7 +80,7 @@ pub fn delete_stream_key(
 ) -> Result<(), ApiError> {
     let id = find(st, &input.arn)?.id.clone();
     let key = st.ivs.stream_keys.remove(&id).expect("found above under the same lock");
-    if let Some(channel) = st.ivs.channels.get_mut(&*key.channel_id) {
+    if let Some(channel) = st.ivs.channels.get_mut(&key.channel_id) {
         channel.stream_keys.retain(|k| *k != id);
     }
     Ok(())
