@@ -18,16 +18,13 @@
 //! service but S3 does.
 
 use crate::error::{ApiError, ProtocolError};
-use crate::server::RequestId;
 use aws_sigv4::http_request::{
     SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
 };
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
-use axum::body::Body;
-use axum::extract::{Request, State};
+
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -174,47 +171,33 @@ pub struct Verifier {
     credentials: Arc<Credentials>,
 }
 
-/// The middleware: verifies the request, or answers it with the protocol's error. Runs after
-/// `server::whole_body`, so the body is already in memory (and within the size limit).
-pub async fn layer(
-    State(verifier): State<Arc<Verifier>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let path = request.uri().path();
+/// Verifies a request whose body has been read (`server::Front` reads it first, within the
+/// size limit): the caller, or the protocol's error to answer with. `None` when the request
+/// needs no signature (the health check, and with `strict-aws-only` all of `/_ivs-local/`).
+pub fn check(
+    verifier: &Verifier,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+    request_id: &str,
+) -> Result<Option<Caller>, Box<Response>> {
+    let path = parts.uri.path();
     let open = path == HEALTH
         || (verifier.mode == AuthMode::StrictAwsOnly && path.starts_with(INTERNAL_PREFIX));
     if open {
-        return next.run(request).await;
+        return Ok(None);
     }
-    let (mut parts, body) = request.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, crate::api::MAX_BODY_BYTES).await else {
-        return ApiError::protocol(
-            ProtocolError::PayloadTooLarge,
-            "The request body is too large.",
-        )
-        .into_response();
-    };
-    let protocol = Protocol::of(parts.uri.path(), &parts.headers);
+    let protocol = Protocol::of(path, &parts.headers);
     let incoming = Incoming {
         method: parts.method.as_str(),
-        path: parts.uri.path(),
+        path,
         query: parts.uri.query().unwrap_or_default(),
         headers: &parts.headers,
-        body: &body,
+        body,
     };
-    match verifier.verify(&incoming, protocol.service(), SystemTime::now()) {
-        Ok(caller) => {
-            parts.extensions.insert(caller);
-            next.run(Request::from_parts(parts, Body::from(body))).await
-        }
-        Err(failure) => {
-            tracing::debug!(error = failure.name(), "request refused by strict authentication");
-            let request_id =
-                parts.extensions.get::<RequestId>().map(|r| r.0.as_str()).unwrap_or_default();
-            failure.into_response(protocol, request_id)
-        }
-    }
+    verifier.verify(&incoming, protocol.service(), SystemTime::now()).map(Some).map_err(|failure| {
+        tracing::debug!(error = failure.name(), "request refused by strict authentication");
+        Box::new(failure.into_response(protocol, request_id))
+    })
 }
 
 /// The wire protocol of a request, which decides the shape of its errors.

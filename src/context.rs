@@ -8,6 +8,7 @@
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
+use std::borrow::Cow;
 
 /// Server-wide defaults for callers whose credentials say nothing.
 #[derive(Debug, Clone)]
@@ -16,50 +17,68 @@ pub struct Defaults {
     pub region: String,
 }
 
-/// The caller's request, as every handler sees it.
+/// The caller's request, as every handler sees it. Borrowed from the request's headers and
+/// the server's defaults: making one allocates nothing unless a presigned URL's credential had
+/// to be percent-decoded.
 #[derive(Debug, Clone)]
-pub struct RequestContext {
-    pub request_id: String,
-    pub account: String,
-    pub region: String,
+pub struct RequestContext<'a> {
+    pub request_id: &'a str,
+    pub account: Cow<'a, str>,
+    pub region: Cow<'a, str>,
     /// The access key id the caller signed with, if any.
-    pub access_key: Option<String>,
+    pub access_key: Option<Cow<'a, str>>,
 }
 
-impl RequestContext {
+impl<'a> RequestContext<'a> {
     /// Reads the credential from the `Authorization` header or, for presigned URLs, the
     /// `X-Amz-Credential` query parameter.
     pub fn new(
-        request_id: String,
-        headers: &HeaderMap,
-        query: Option<&str>,
-        defaults: &Defaults,
+        request_id: &'a str,
+        headers: &'a HeaderMap,
+        query: Option<&'a str>,
+        defaults: &'a Defaults,
     ) -> Self {
-        let credential = headers
+        let credential: Option<Cow<'a, str>> = headers
             .get(AUTHORIZATION)
             .and_then(|h| h.to_str().ok())
             .and_then(|h| h.split("Credential=").nth(1))
-            .map(|c| c.split([',', ' ']).next().unwrap_or_default().to_string())
+            .map(|c| Cow::Borrowed(c.split([',', ' ']).next().unwrap_or_default()))
             .or_else(|| {
                 form_urlencoded::parse(query.unwrap_or_default().as_bytes())
                     .find(|(k, _)| k == "X-Amz-Credential")
-                    .map(|(_, v)| v.into_owned())
+                    .map(|(_, v)| v)
             });
         // AKID/date/region/service/aws4_request
-        let mut parts = credential.as_deref().unwrap_or_default().split('/');
-        let access_key = parts.next().filter(|k| !k.is_empty()).map(str::to_string);
-        let region = parts.nth(1).filter(|r| is_region(r)).map(str::to_string);
+        let (access_key, region) = match credential {
+            Some(Cow::Borrowed(c)) => {
+                let (key, region) = credential_parts(c);
+                (key.map(Cow::Borrowed), region.map(Cow::Borrowed))
+            }
+            Some(Cow::Owned(c)) => {
+                let (key, region) = credential_parts(&c);
+                (key.map(|k| Cow::Owned(k.to_string())), region.map(|r| Cow::Owned(r.to_string())))
+            }
+            None => (None, None),
+        };
         let account = access_key
-            .as_deref()
+            .as_ref()
             .filter(|k| k.len() == 12 && k.bytes().all(|b| b.is_ascii_digit()))
-            .map(str::to_string);
+            .cloned();
         RequestContext {
             request_id,
-            account: account.unwrap_or_else(|| defaults.account.clone()),
-            region: region.unwrap_or_else(|| defaults.region.clone()),
+            account: account.unwrap_or(Cow::Borrowed(&defaults.account)),
+            region: region.unwrap_or(Cow::Borrowed(&defaults.region)),
             access_key,
         }
     }
+}
+
+/// The access key id and region of a credential `AKID/date/region/service/aws4_request`.
+fn credential_parts(credential: &str) -> (Option<&str>, Option<&str>) {
+    let mut parts = credential.split('/');
+    let access_key = parts.next().filter(|k| !k.is_empty());
+    let region = parts.nth(1).filter(|r| is_region(r));
+    (access_key, region)
 }
 
 fn is_region(s: &str) -> bool {
@@ -77,12 +96,15 @@ mod tests {
         Defaults { account: "000000000000".into(), region: "us-east-1".into() }
     }
 
-    fn ctx(auth: Option<&str>, query: Option<&str>) -> RequestContext {
+    /// The account, region and access key a request with this header and query acts as.
+    fn ctx(auth: Option<&str>, query: Option<&str>) -> (String, String, Option<String>) {
         let mut headers = HeaderMap::new();
         if let Some(a) = auth {
             headers.insert(AUTHORIZATION, HeaderValue::from_str(a).unwrap());
         }
-        RequestContext::new("id".into(), &headers, query, &defaults())
+        let defaults = defaults();
+        let c = RequestContext::new("id", &headers, query, &defaults);
+        (c.account.into_owned(), c.region.into_owned(), c.access_key.map(Cow::into_owned))
     }
 
     #[test]
@@ -93,15 +115,15 @@ mod tests {
             ),
             None,
         );
-        assert_eq!((c.account.as_str(), c.region.as_str()), ("111122223333", "eu-west-1"));
+        assert_eq!((c.0.as_str(), c.1.as_str()), ("111122223333", "eu-west-1"));
         let c = ctx(
             Some(
                 "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/ap-south-1/ivs/aws4_request,SignedHeaders=host",
             ),
             None,
         );
-        assert_eq!((c.account.as_str(), c.region.as_str()), ("000000000000", "ap-south-1"));
-        assert_eq!(c.access_key.as_deref(), Some("AKIDEXAMPLE"));
+        assert_eq!((c.0.as_str(), c.1.as_str()), ("000000000000", "ap-south-1"));
+        assert_eq!(c.2.as_deref(), Some("AKIDEXAMPLE"));
     }
 
     #[test]
@@ -110,8 +132,8 @@ mod tests {
             None,
             Some("X-Amz-Credential=123456789012%2F20240101%2Fus-west-2%2Fivs%2Faws4_request"),
         );
-        assert_eq!((c.account.as_str(), c.region.as_str()), ("123456789012", "us-west-2"));
+        assert_eq!((c.0.as_str(), c.1.as_str()), ("123456789012", "us-west-2"));
         let c = ctx(None, None);
-        assert_eq!((c.account.as_str(), c.region.as_str()), ("000000000000", "us-east-1"));
+        assert_eq!((c.0.as_str(), c.1.as_str()), ("000000000000", "us-east-1"));
     }
 }

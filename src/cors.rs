@@ -1,22 +1,20 @@
-//! CORS, as IVS answers browsers: one middleware in front of every route (the AWS APIs, Cloud
-//! Control and `/_ivs-local/`), so a page on another origin can use the AWS SDK for JavaScript.
+//! CORS, as IVS answers browsers: applied in front of every route (the AWS APIs, Cloud Control
+//! and `/_ivs-local/`) by `server::Front`, so a page on another origin can use the AWS SDK for
+//! JavaScript.
 //!
 //! Every answer, errors included, carries `Access-Control-Allow-Origin` and the
 //! `Access-Control-Expose-Headers` list IVS sends (the AWS CLI's start-participant-replication
 //! example prints both), so the SDK can read `x-amzn-RequestId` and `x-amzn-ErrorType`.
-//! Every `OPTIONS` request without a body is a preflight answered here; no IVS or Cloud Control
-//! operation uses that method, so it never reaches the router (which would say 404 or 405). Header values are
-//! static or echoed; the layer must stay this cheap, since it runs on every request.
+//! Every `OPTIONS` request without a body is a preflight, answered with [`preflight`]; no IVS
+//! or Cloud Control operation uses that method, so it never reaches a router (which would say
+//! 404 or 405). Header values are static or echoed, since this runs on every request.
 
-use axum::body::HttpBody;
-use axum::extract::{Request, State};
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
     ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS, ORIGIN,
     VARY,
 };
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
@@ -80,34 +78,46 @@ impl AllowedOrigins {
     }
 }
 
-/// The middleware: answers preflights itself, and adds the CORS headers to every other answer.
-pub async fn layer(
-    State(origins): State<AllowedOrigins>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let allow_origin = origins.allow_origin(request.headers());
-    // A preflight never has a body (Fetch). An OPTIONS with one goes on like any request, so
-    // that its body is read (`server::whole_body`) and the keep-alive connection stays usable.
-    let is_preflight = request.method() == Method::OPTIONS && request.body().is_end_stream();
-    let mut response =
-        if is_preflight { preflight(request.headers()) } else { next.run(request).await };
-    let headers = response.headers_mut();
-    if let Some(origin) = allow_origin {
-        headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+/// What CORS adds to one request's answer, decided from the request before it is handled.
+pub struct Cors {
+    allow_origin: Option<HeaderValue>,
+    /// Whether the allowed origin depends on the request (a `--cors-origins` list).
+    varies: bool,
+}
+
+impl Cors {
+    pub fn new(origins: &AllowedOrigins, request: &HeaderMap) -> Cors {
+        Cors {
+            allow_origin: origins.allow_origin(request),
+            varies: matches!(origins, AllowedOrigins::List(_)),
+        }
     }
-    headers.insert(ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSE_HEADERS);
-    if let AllowedOrigins::List(_) = origins {
-        // Caches must not hand one origin's answer to another.
-        headers.append(VARY, VARY_ORIGIN);
+
+    /// Whether this is a preflight, which `server::Front` answers with [`preflight`] and never
+    /// routes. A preflight never has a body (Fetch); an OPTIONS with one goes on like any
+    /// request, so that its body is read and the keep-alive connection stays usable.
+    pub fn is_preflight(method: &Method, has_body: bool) -> bool {
+        method == Method::OPTIONS && !has_body
     }
-    response
+
+    /// Adds the CORS headers to an answer, a preflight's included.
+    pub fn finish(self, response: &mut Response) {
+        let headers = response.headers_mut();
+        if let Some(origin) = self.allow_origin {
+            headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        }
+        headers.insert(ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSE_HEADERS);
+        if self.varies {
+            // Caches must not hand one origin's answer to another.
+            headers.append(VARY, VARY_ORIGIN);
+        }
+    }
 }
 
 /// A preflight's answer: 200 with no body, allowing every method and the headers asked for.
 /// An origin outside `--cors-origins` gets the same answer without `Allow-Origin`, which is
 /// how a browser learns it is refused.
-fn preflight(request: &HeaderMap) -> Response {
+pub fn preflight(request: &HeaderMap) -> Response {
     let allow_headers =
         request.get(ACCESS_CONTROL_REQUEST_HEADERS).cloned().unwrap_or(DEFAULT_ALLOW_HEADERS);
     let mut response = StatusCode::OK.into_response();

@@ -9,7 +9,7 @@
 //! server's middleware.
 
 pub use crate::api::types::errors::ErrorCode;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// Failures of the protocol that no model declares. Their wire names follow what the Smithy
@@ -152,6 +152,11 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+/// `x-amzn-ErrorType` (header names are case-insensitive; HTTP/1 writes them as given here).
+pub const ERROR_TYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
+/// `x-amzn-RequestId`, on every answer.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({
@@ -163,7 +168,7 @@ impl IntoResponse for ApiError {
         let mut response = (status, body.to_string()).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert("x-amzn-ErrorType", HeaderValue::from_static(self.name()));
+        headers.insert(ERROR_TYPE, HeaderValue::from_static(self.name()));
         response
     }
 }

@@ -44,10 +44,11 @@ pub fn run(app: &App, path: &str, text: &str) -> Result<usize, String> {
         if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
             return Err(format!("{what}: account {account:?} is not 12 digits"));
         }
+        let request_id = format!("init-{}", i + 1);
         let ctx = RequestContext {
-            request_id: format!("init-{}", i + 1),
-            region: call.region.clone().unwrap_or_else(|| app.defaults.region.clone()),
-            account,
+            request_id: &request_id,
+            region: call.region.as_deref().unwrap_or(&app.defaults.region).into(),
+            account: account.into(),
             access_key: None,
         };
         crate::api::call(app, &ctx, operation, call.input.clone())

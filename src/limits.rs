@@ -9,15 +9,13 @@
 //! retry with backoff. The request body's size limit is `api::MAX_BODY_BYTES`.
 
 use crate::error::{ApiError, ErrorCode};
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, Semaphore, oneshot};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit, oneshot};
 
 /// The limits, with defaults that ordinary use (test suites, Terraform, benchmarks with a few
 /// dozen connections) never reaches.
@@ -58,6 +56,7 @@ impl Default for Limits {
 /// The open connections, and which of them are serving a request.
 pub struct Connections {
     max: usize,
+    epoch: Instant,
     open: Mutex<Registry>,
     /// Signalled when a connection closes or finishes a request, for an admission waiting.
     freed: Notify,
@@ -70,18 +69,26 @@ struct Registry {
 }
 
 struct Entry {
-    /// Requests on it between their head arriving and their answer being written.
-    busy: usize,
-    /// Whether it has had an answer: a client that has is a real one, and is displaced last.
-    served: bool,
-    idle_since: Instant,
+    state: Arc<State>,
     /// Dropping it tells the connection's task to close.
     _close: oneshot::Sender<()>,
+}
+
+/// What a connection's requests update as they start and end: atomics, so that serving a
+/// request takes no lock; only admitting and closing connections take the registry's.
+struct State {
+    /// Requests on it between their head arriving and their answer being written.
+    busy: AtomicUsize,
+    /// Whether it has had an answer: a client that has is a real one, and is displaced last.
+    served: AtomicBool,
+    /// When it last became idle, in microseconds since `Connections::epoch`.
+    idle_since: AtomicU64,
 }
 
 /// A connection's place among the open ones, given up when dropped.
 pub struct Slot {
     requests: Requests,
+    id: u64,
 }
 
 /// Completes when the connection has been displaced and must close.
@@ -89,7 +96,16 @@ pub type Displaced = oneshot::Receiver<()>;
 
 impl Connections {
     pub fn new(max: usize) -> Arc<Self> {
-        Arc::new(Connections { max, open: Mutex::default(), freed: Notify::new() })
+        Arc::new(Connections {
+            max,
+            epoch: Instant::now(),
+            open: Mutex::default(),
+            freed: Notify::new(),
+        })
+    }
+
+    fn now(&self) -> u64 {
+        self.epoch.elapsed().as_micros() as u64
     }
 
     /// Makes room for one more connection. Below the limit that is at once. At the limit, an
@@ -111,22 +127,23 @@ impl Connections {
     fn try_admit(self: &Arc<Self>) -> Option<(Slot, Displaced)> {
         let mut open = self.open.lock();
         if open.entries.len() >= self.max {
-            let (&idle, _) = open
-                .entries
-                .iter()
-                .filter(|(_, e)| e.busy == 0)
-                .min_by_key(|(_, e)| (e.served, e.idle_since))?;
+            let (&idle, _) =
+                open.entries.iter().filter(|(_, e)| e.state.busy.load(Relaxed) == 0).min_by_key(
+                    |(_, e)| (e.state.served.load(Relaxed), e.state.idle_since.load(Relaxed)),
+                )?;
             open.entries.remove(&idle);
             tracing::debug!(max = self.max, "connection limit reached: closed an idle connection");
         }
         let id = open.next_id;
         open.next_id += 1;
         let (close, displaced) = oneshot::channel();
-        open.entries.insert(
-            id,
-            Entry { busy: 0, served: false, idle_since: Instant::now(), _close: close },
-        );
-        Some((Slot { requests: Requests { connections: self.clone(), id } }, displaced))
+        let state = Arc::new(State {
+            busy: AtomicUsize::new(0),
+            served: AtomicBool::new(false),
+            idle_since: AtomicU64::new(self.now()),
+        });
+        open.entries.insert(id, Entry { state: state.clone(), _close: close });
+        Some((Slot { requests: Requests { connections: self.clone(), state }, id }, displaced))
     }
 }
 
@@ -140,7 +157,7 @@ impl Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         let connections = &self.requests.connections;
-        connections.open.lock().entries.remove(&self.requests.id);
+        connections.open.lock().entries.remove(&self.id);
         connections.freed.notify_one();
     }
 }
@@ -149,16 +166,14 @@ impl Drop for Slot {
 #[derive(Clone)]
 pub struct Requests {
     connections: Arc<Connections>,
-    id: u64,
+    state: Arc<State>,
 }
 
 impl Requests {
     /// The connection is busy until the returned guard is dropped (after the answer's last
     /// byte is written), and cannot be displaced meanwhile.
     pub fn start(&self) -> Busy {
-        if let Some(entry) = self.connections.open.lock().entries.get_mut(&self.id) {
-            entry.busy += 1;
-        }
+        self.state.busy.fetch_add(1, Relaxed);
         Busy(self.clone())
     }
 }
@@ -167,13 +182,13 @@ pub struct Busy(Requests);
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        let requests = &self.0;
-        if let Some(entry) = requests.connections.open.lock().entries.get_mut(&requests.id) {
-            entry.busy -= 1;
-            entry.served = true;
-            entry.idle_since = Instant::now();
-        }
-        requests.connections.freed.notify_one();
+        let Requests { connections, state } = &self.0;
+        state.served.store(true, Relaxed);
+        state.idle_since.store(connections.now(), Relaxed);
+        state.busy.fetch_sub(1, Relaxed);
+        // Wakes an admission waiting for an idle connection; without one, this is an atomic
+        // store.
+        connections.freed.notify_one();
     }
 }
 
@@ -189,23 +204,17 @@ impl InFlight {
     }
 }
 
-/// Middleware: a request beyond the in-flight limit is answered at once with AWS's throttling
-/// error, which the SDKs retry with backoff, rather than queued. Its body is not read, so the
-/// connection is closed after the answer.
-pub async fn in_flight(
-    State(limit): State<Arc<InFlight>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    use axum::body::HttpBody;
-    let Ok(_permit) = limit.permits.try_acquire() else {
-        let message =
-            format!("Rate exceeded: more than {} requests at once (--max-in-flight).", limit.max);
-        let mut response = ApiError::new(ErrorCode::ThrottlingException, message).into_response();
-        if !request.body().is_end_stream() {
-            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
-        }
-        return response;
-    };
-    next.run(request).await
+impl InFlight {
+    /// A place among the requests in flight, held until dropped; beyond the limit, the error
+    /// to answer at once: AWS's throttling error, which the SDKs retry with backoff, rather
+    /// than a queue.
+    pub fn enter(&self) -> Result<SemaphorePermit<'_>, ApiError> {
+        self.permits.try_acquire().map_err(|_| {
+            let message = format!(
+                "Rate exceeded: more than {} requests at once (--max-in-flight).",
+                self.max
+            );
+            ApiError::new(ErrorCode::ThrottlingException, message)
+        })
+    }
 }

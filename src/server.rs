@@ -9,24 +9,24 @@
 use crate::api;
 use crate::auth::{self, AuthConfig};
 use crate::context::Defaults;
-use crate::cors::{self, AllowedOrigins};
+use crate::cors::{self, AllowedOrigins, Cors};
 use crate::error::{ApiError, ProtocolError};
 use crate::limits::{self, Connections, InFlight, Limits, Requests, Slot};
 use crate::store::Store;
 use crate::tls::Tls;
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::HeaderValue;
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{get, post};
+use futures_util::FutureExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tower_http::catch_panic::CatchPanicLayer;
 
 /// Server settings that do not concern the socket.
 #[derive(Debug, Clone)]
@@ -80,10 +80,6 @@ pub struct App {
     pub tls: Arc<Tls>,
 }
 
-/// The request id, made by the middleware and sent back as `x-amzn-RequestId`.
-#[derive(Clone)]
-pub struct RequestId(pub String);
-
 /// Set on a response by `api::handle`, for the access log.
 #[derive(Clone)]
 pub struct Handled {
@@ -91,13 +87,15 @@ pub struct Handled {
     pub operation: &'static str,
 }
 
+/// The whole server as an axum router, every request passing [`Front`] (for tests that drive
+/// it without a socket, such as the fuzz target).
 pub fn router(config: Config) -> Router {
     let store = Store::new(config.seed);
-    router_and_app(config, store).0
+    Router::new().fallback_service(front_and_app(config, store).0)
 }
 
-/// The router, and the state its handlers share (for the tasks that run beside them).
-fn router_and_app(config: Config, store: Store) -> (Router, Arc<App>) {
+/// The front door, and the state its handlers share (for the tasks that run beside them).
+fn front_and_app(config: Config, store: Store) -> (Front, Arc<App>) {
     let cors_origins = config.cors_origins;
     let verifier = auth::verifier(&config.auth);
     let limits = config.limits;
@@ -107,7 +105,7 @@ fn router_and_app(config: Config, store: Store) -> (Router, Arc<App>) {
         started: Instant::now(),
         tls: config.tls,
     });
-    let router = Router::new()
+    let internal = Router::new()
         .route(
             "/_ivs-local/health",
             get(api::internal::health).fallback(api::internal::wrong_method),
@@ -166,66 +164,214 @@ fn router_and_app(config: Config, store: Store) -> (Router, Arc<App>) {
             "/_ivs-local/tls/cert.pem",
             get(crate::tls::cert_route).fallback(api::internal::wrong_method),
         )
-        .route("/_ivs-local/{*rest}", any(api::internal::unknown))
-        .fallback(api::handle)
+        .fallback(api::internal::unknown)
         .with_state(app.clone());
-    // The middleware wraps the router once, outermost first. (`Router::layer` would wrap
-    // every route instead, and clone each route's boxed stack on every request.)
-    let service = tower::ServiceBuilder::new()
-        .layer(middleware::from_fn_with_state(cors_origins, access_log))
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::internal("a handler panicked").into_response()
-        }))
-        // Outside `whole_body`, so that bodies being read count as requests in flight.
-        .layer(middleware::from_fn_with_state(
-            InFlight::new(limits.max_in_flight),
-            limits::in_flight,
-        ))
-        .layer(middleware::from_fn_with_state(limits.body_timeout, whole_body))
-        // Inside `whole_body`, so the signature check has the body to hash.
-        .option_layer(verifier.map(|v| middleware::from_fn_with_state(v, auth::layer)))
-        .layer(middleware::from_fn_with_state(app.clone(), durable))
-        .service(router);
-    (Router::new().fallback_service(service), app)
+    let front = Front(Arc::new(FrontState {
+        app: app.clone(),
+        internal,
+        cors_origins,
+        in_flight: InFlight::new(limits.max_in_flight),
+        body_timeout: limits.body_timeout,
+        verifier,
+    }));
+    (front, app)
 }
 
-/// Reads each request's whole body before any route sees it, so that no answer, however early
-/// (an unknown path, a wrong method), leaves unread bytes on a keep-alive connection for the
-/// client's next request to trip over. A body over the limit is answered 413 with
-/// `Connection: close`, so the client knows not to reuse the connection; so is one that has not
-/// all arrived within `body_timeout` (408), which cuts off an endless or trickled chunked body.
-async fn whole_body(
-    State(body_timeout): State<Duration>,
-    request: Request,
-    next: Next,
-) -> Response {
-    use axum::body::{Body, HttpBody};
-    // Bodiless requests (GETs, most of the control API's reads) pass straight through.
-    if request.body().is_end_stream() {
-        return next.run(request).await;
+/// Everything between hyper and the handlers, in one service: the request id and access log,
+/// CORS, the panic guard, the in-flight bound, reading the whole body, strict authentication,
+/// holding answers until they are durable, and dispatch: `/_ivs-local/...` to the control API's
+/// router, everything else to `api::handle`.
+///
+/// One `async fn` in place of a stack of middleware: each `from_fn` layer boxed its future and
+/// cloned its inner service per request, and the router matched every AWS request against the
+/// control API's routes before falling back; together about a fifth of a GetChannel's
+/// instructions.
+#[derive(Clone)]
+pub struct Front(Arc<FrontState>);
+
+struct FrontState {
+    app: Arc<App>,
+    /// The control API's routes, under `/_ivs-local/`.
+    internal: Router,
+    cors_origins: AllowedOrigins,
+    in_flight: Arc<InFlight>,
+    body_timeout: Duration,
+    verifier: Option<Arc<auth::Verifier>>,
+}
+
+impl Front {
+    /// Serves one request; never fails.
+    pub async fn serve<B>(self, request: axum::http::Request<B>) -> Response
+    where
+        B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
+        let state = &*self.0;
+        let started = Instant::now();
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let id: &str = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
+        let (mut parts, body) = request.into_parts();
+        let has_body = !body.is_end_stream();
+        let cors = Cors::new(&state.cors_origins, &parts.headers);
+        let mut response = if Cors::is_preflight(&parts.method, has_body) {
+            cors::preflight(&parts.headers)
+        } else {
+            // Outside the panic guard only what cannot panic: a 500 from a panic still gets
+            // its CORS headers, request id and log line.
+            let guarded = AssertUnwindSafe(state.admit(&mut parts, body, has_body, id));
+            match guarded.catch_unwind().await {
+                Ok(response) => response,
+                Err(_) => ApiError::internal("a handler panicked").into_response(),
+            }
+        };
+        cors.finish(&mut response);
+        log_request(id, &parts, &response, started);
+        if let Ok(value) = HeaderValue::from_str(id) {
+            response.headers_mut().insert(crate::error::REQUEST_ID, value);
+        }
+        response
     }
-    let (parts, body) = request.into_parts();
-    let error = match tokio::time::timeout(body_timeout, read_body(body)).await {
-        Ok(Ok(bytes)) => return next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        Ok(Err(BodyError::TooLarge)) => api::body_too_large(),
-        // The client went away mid-body; nobody reads this answer.
-        Ok(Err(BodyError::Failed)) => ApiError::protocol(
-            ProtocolError::PayloadTooLarge,
-            "The request body could not be read.".to_string(),
-        ),
-        Err(_) => ApiError::protocol(
-            ProtocolError::RequestTimeout,
-            format!(
-                "The request body did not arrive within {} seconds (--body-timeout).",
-                body_timeout.as_secs_f64()
+}
+
+impl FrontState {
+    /// Within the in-flight bound: the whole body, the signature, then the answer.
+    async fn admit<B>(
+        &self,
+        parts: &mut axum::http::request::Parts,
+        body: B,
+        has_body: bool,
+        request_id: &str,
+    ) -> Response
+    where
+        B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
+        let _permit = match self.in_flight.enter() {
+            Ok(permit) => permit,
+            // The body is not read, so the connection cannot be used again.
+            Err(refused) if has_body => return closing(refused.into_response()),
+            Err(refused) => return refused.into_response(),
+        };
+        let body = if has_body {
+            match self.whole_body(body).await {
+                Ok(bytes) => bytes,
+                Err(refused) => return closing(refused.into_response()),
+            }
+        } else {
+            bytes::Bytes::new()
+        };
+        let caller = match &self.verifier {
+            Some(verifier) => match auth::check(verifier, parts, &body, request_id) {
+                Ok(caller) => caller,
+                Err(refused) => return *refused,
+            },
+            None => None,
+        };
+        let Some(persister) = self.app.store.persister() else {
+            return self.dispatch(parts, body, request_id, caller.as_ref()).await;
+        };
+        // With `--data-dir`, the answer waits until what the request changed is on disk.
+        let (response, written) = crate::store::persist::tracking(self.dispatch(
+            parts,
+            body,
+            request_id,
+            caller.as_ref(),
+        ))
+        .await;
+        if written == 0 {
+            return response;
+        }
+        match persister.wait(written).await {
+            Ok(()) => response,
+            Err(e) => ApiError::internal(&e).into_response(),
+        }
+    }
+
+    /// The handler: the control API's router for `/_ivs-local/`, the AWS APIs for the rest.
+    async fn dispatch(
+        &self,
+        parts: &mut axum::http::request::Parts,
+        body: bytes::Bytes,
+        request_id: &str,
+        caller: Option<&auth::Caller>,
+    ) -> Response {
+        use tower::ServiceExt;
+        if !parts.uri.path().starts_with("/_ivs-local/") {
+            return api::handle(&self.app, parts, &body, request_id, caller);
+        }
+        // The parts stay with the caller, for the access log; the router gets what it reads.
+        let mut request = axum::http::Request::new(axum::body::Body::from(body));
+        *request.method_mut() = parts.method.clone();
+        *request.uri_mut() = parts.uri.clone();
+        *request.headers_mut() = std::mem::take(&mut parts.headers);
+        match self.internal.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Reads a request's whole body before any handler sees it, so that no answer, however
+    /// early (an unknown path, a wrong method), leaves unread bytes on a keep-alive connection
+    /// for the client's next request to trip over. A body over the limit is answered 413 with
+    /// `Connection: close`, so the client knows not to reuse the connection; so is one that
+    /// has not all arrived within `body_timeout` (408), which cuts off an endless or trickled
+    /// chunked body.
+    async fn whole_body<B>(&self, body: B) -> Result<bytes::Bytes, ApiError>
+    where
+        B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
+        let error = match tokio::time::timeout(self.body_timeout, read_body(body)).await {
+            Ok(Ok(bytes)) => return Ok(bytes),
+            Ok(Err(BodyError::TooLarge)) => api::body_too_large(),
+            // The client went away mid-body; nobody reads this answer.
+            Ok(Err(BodyError::Failed)) => ApiError::protocol(
+                ProtocolError::PayloadTooLarge,
+                "The request body could not be read.".to_string(),
             ),
-        ),
-    };
-    let mut response = error.into_response();
+            Err(_) => ApiError::protocol(
+                ProtocolError::RequestTimeout,
+                format!(
+                    "The request body did not arrive within {} seconds (--body-timeout).",
+                    self.body_timeout.as_secs_f64()
+                ),
+            ),
+        };
+        Err(error)
+    }
+}
+
+/// An answer that closes its connection (`Connection: close`): one given before the request's
+/// body was read in full.
+fn closing(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(axum::http::header::CONNECTION, HeaderValue::from_static("close"));
     response
+}
+
+impl<B> tower::Service<axum::http::Request<B>> for Front
+where
+    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn Future<Output = Result<Response, std::convert::Infallible>> + Send + 'static>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        let front = self.clone();
+        Box::pin(async move { Ok(front.serve(request).await) })
+    }
 }
 
 /// Bytes of an oversized body read and thrown away before answering 413: a client that sends a
@@ -240,8 +386,12 @@ enum BodyError {
 
 /// The body, up to [`api::MAX_BODY_BYTES`]; a larger one is read on (and discarded) up to
 /// [`DISCARD_BYTES`] before it is refused.
-async fn read_body(mut body: axum::body::Body) -> Result<bytes::Bytes, BodyError> {
+async fn read_body<B>(body: B) -> Result<bytes::Bytes, BodyError>
+where
+    B: axum::body::HttpBody<Data = bytes::Bytes>,
+{
     use http_body_util::BodyExt;
+    let mut body = std::pin::pin!(body);
     let mut kept = bytes::BytesMut::new();
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
@@ -257,25 +407,6 @@ async fn read_body(mut body: axum::body::Body) -> Result<bytes::Bytes, BodyError
         return Err(BodyError::TooLarge);
     }
     Ok(kept.freeze())
-}
-
-/// With `--data-dir`, holds each answer until what its request changed is on disk.
-async fn durable(
-    axum::extract::State(app): axum::extract::State<Arc<App>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Some(persister) = app.store.persister() else {
-        return next.run(request).await;
-    };
-    let (response, written) = crate::store::persist::tracking(next.run(request)).await;
-    if written == 0 {
-        return response;
-    }
-    match persister.wait(written).await {
-        Ok(()) => response,
-        Err(e) => ApiError::internal(&e).into_response(),
-    }
 }
 
 /// Serves `listener` until `shutdown` completes, then finishes the requests in flight.
@@ -304,7 +435,7 @@ pub async fn run(
         }
         None => Store::new(config.seed),
     };
-    let (router, app) = router_and_app(config, store);
+    let (front, app) = front_and_app(config, store);
     if let Some((path, text)) = state_file {
         let doc: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| invalid(format!("state file {path}: not JSON: {e}")))?;
@@ -356,8 +487,7 @@ pub async fn run(
             admitted = connections.admit() => admitted,
             () = &mut shutdown => break,
         };
-        let serve =
-            connection(stream, slot, router.clone(), tls.clone(), limits, stop_seen.clone());
+        let serve = connection(stream, slot, front.clone(), tls.clone(), limits, stop_seen.clone());
         tokio::spawn(async move {
             // A displaced connection is idle: dropping it closes it between requests.
             tokio::select! {
@@ -408,7 +538,7 @@ fn release_free_heap() {
 async fn connection(
     stream: TcpStream,
     slot: Slot,
-    router: Router,
+    front: Front,
     tls: Arc<Tls>,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
@@ -447,13 +577,13 @@ async fn connection(
             };
             match handshake {
                 Ok(Ok(stream)) => {
-                    serve_http1(TokioIo::new(stream), router, requests, limits, stop).await
+                    serve_http1(TokioIo::new(stream), front, requests, limits, stop).await
                 }
                 Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
                 Err(_) => tracing::debug!("TLS handshake timed out"),
             }
         }
-        Ok(_) => serve_http1(TokioIo::new(stream), router, requests, limits, stop).await,
+        Ok(_) => serve_http1(TokioIo::new(stream), front, requests, limits, stop).await,
         Err(e) => tracing::debug!("connection failed before its first byte: {e}"),
     }
     // Only now is its place among the open connections given up.
@@ -465,27 +595,20 @@ async fn connection(
 /// never displaced mid-answer (a long event stream included).
 async fn serve_http1<I>(
     io: TokioIo<I>,
-    router: Router,
+    front: Front,
     requests: Requests,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    use http_body_util::BodyExt;
-    use tower::Service;
     let service = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
         let busy = requests.start();
-        let mut router = router.clone();
+        let front = front.clone();
         async move {
-            let response = router.call(request).await?;
+            let response = front.serve(request).await;
             // The guard lives as long as the body, which hyper drops once it is written.
-            Ok::<_, std::convert::Infallible>(response.map(|body| {
-                axum::body::Body::new(body.map_frame(move |frame| {
-                    let _ = &busy;
-                    frame
-                }))
-            }))
+            Ok::<_, std::convert::Infallible>(response.map(|body| Answer { body, _busy: busy }))
         }
     });
     let conn = hyper::server::conn::http1::Builder::new()
@@ -521,42 +644,61 @@ async fn accept_failed(e: std::io::Error) {
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 }
 
-/// Gives every request an id, answers with it, and logs one line per request. Calls the CORS
-/// layer itself (one middleware fewer on every request): outside the panic guard, so a 500 from
-/// a panic still reaches the browser's script; inside the log, so preflights are logged and
-/// get a request id.
-async fn access_log(
-    State(cors_origins): State<AllowedOrigins>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    let id: &str = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
-    let method = request.method().clone();
-    // Shares the request's bytes: no copy of the path.
-    let uri = request.uri().clone();
-    request.extensions_mut().insert(RequestId(id.to_string()));
-    let mut response = cors::layer(State(cors_origins), request, next).await;
+/// The access log: one line per request, at `info`. Fields are strings and integers, which
+/// `logging::Line` writes without formatting machinery.
+fn log_request(
+    id: &str,
+    request: &axum::http::request::Parts,
+    response: &Response,
+    started: Instant,
+) {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
     let (service, operation) = match response.extensions().get::<Handled>() {
         Some(h) => (h.service, h.operation),
         None => ("-", "-"),
     };
-    let error =
-        response.headers().get("x-amzn-ErrorType").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    let error = response
+        .headers()
+        .get(crate::error::ERROR_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
     tracing::info!(
-        request_id = %id,
-        %method,
-        path = %uri.path(),
-        service = %service,
-        operation = %operation,
+        request_id = id,
+        method = request.method.as_str(),
+        path = request.uri.path(),
+        service,
+        operation,
         status = response.status().as_u16(),
-        error = %error,
+        error,
         latency_us = started.elapsed().as_micros() as u64,
         "request"
     );
-    if let Ok(value) = HeaderValue::from_str(id) {
-        response.headers_mut().insert("x-amzn-RequestId", value);
+}
+
+/// An answer's body, holding its connection busy until hyper has written it and drops it.
+struct Answer {
+    body: axum::body::Body,
+    _busy: limits::Busy,
+}
+
+impl axum::body::HttpBody for Answer {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, axum::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
     }
-    response
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
 }

@@ -41,7 +41,7 @@ pub fn handle(
     match action {
         "GetCallerIdentity" => get_caller_identity(ctx),
         other => error(
-            &ctx.request_id,
+            ctx.request_id,
             StatusCode::NOT_IMPLEMENTED,
             "NotImplemented",
             &format!("ivs-local implements only the STS action GetCallerIdentity, not {other}."),

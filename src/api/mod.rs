@@ -19,10 +19,10 @@ pub mod validate;
 
 use crate::context::RequestContext;
 use crate::error::{ApiError, ErrorCode, ProtocolError};
-use crate::server::{App, Handled, RequestId};
+use crate::server::{App, Handled};
 use crate::store::RegionState;
-use axum::body::{Body, Bytes, to_bytes};
-use axum::extract::{Request, State};
+use axum::body::Bytes;
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use codec::RawInput;
@@ -30,39 +30,37 @@ use model::Operation;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::sync::Arc;
 
 /// The largest request body accepted. The largest legitimate IVS input (a PEM public key,
 /// participant attributes) is a few KiB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Serves one AWS API request.
-pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = parts.extensions.remove::<RequestId>().map(|r| r.0).unwrap_or_default();
+/// Serves one AWS API request, whose body `server::Front` has read. `caller` is the key
+/// strict authentication verified, if it did.
+pub fn handle(
+    app: &App,
+    parts: &Parts,
+    body: &Bytes,
+    request_id: &str,
+    caller: Option<&crate::auth::Caller>,
+) -> Response {
     let query = parts.uri.query();
     let mut ctx = RequestContext::new(request_id, &parts.headers, query, &app.defaults);
     // Strict authentication verified the key: the credentials file's account for it wins.
-    if let Some(account) =
-        parts.extensions.get::<crate::auth::Caller>().and_then(|c| c.account.clone())
-    {
-        ctx.account = account;
+    if let Some(account) = caller.and_then(|c| c.account.as_deref()) {
+        ctx.account = account.into();
     }
 
     if parts.uri.path() == "/" {
-        let body = match read_body(body).await {
-            Ok(body) => body,
-            Err(e) => return e.into_response(),
-        };
         // The target header decides: some Cloud Control clients also send STS-like
         // `?Action=...&Version=...` query strings.
         if crate::cloudcontrol::is_cloudcontrol(&parts.headers) {
             let (mut response, operation) =
-                crate::cloudcontrol::handle(&app, &ctx, &parts.headers, &body);
+                crate::cloudcontrol::handle(app, &ctx, &parts.headers, body);
             response.extensions_mut().insert(Handled { service: "cloudcontrol", operation });
             return response;
         }
-        let mut response = crate::sts::handle(&ctx, &parts.headers, query, &body);
+        let mut response = crate::sts::handle(&ctx, &parts.headers, query, body);
         response.extensions_mut().insert(Handled { service: "sts", operation: "-" });
         return response;
     }
@@ -72,23 +70,13 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         Err(e) => return e.into_response(),
     };
     let operation = route.operation;
-    let result = match read_body(body).await {
-        Ok(body) => {
-            let raw =
-                RawInput { labels: &route.labels, query, headers: &parts.headers, body: &body };
-            execute(&app, &ctx, operation, &raw)
-        }
-        Err(e) => Err(e),
-    };
-    let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    let raw = RawInput { labels: &route.labels, query, headers: &parts.headers, body };
+    let mut response =
+        execute(app, &ctx, operation, &raw).unwrap_or_else(IntoResponse::into_response);
     response
         .extensions_mut()
         .insert(Handled { service: operation.service().name(), operation: operation.name() });
     response
-}
-
-async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| body_too_large())
 }
 
 /// The 413 for a body over [`MAX_BODY_BYTES`].
@@ -391,9 +379,10 @@ pub fn decode<I: DeserializeOwned>(input: Value) -> Result<I, ApiError> {
 }
 
 fn encode<O: Serialize>(output: &O) -> Result<Bytes, ApiError> {
-    use bytes::BufMut;
-    // Most answers fit in 1 KiB: one allocation rather than a series of doublings.
-    let mut body = bytes::BytesMut::with_capacity(1024).writer();
+    // Most answers fit in 1 KiB: one allocation rather than a series of doublings. A `Vec`
+    // rather than `BytesMut`'s writer, whose every small write (serde_json makes dozens per
+    // answer) zeroed the spare capacity it wrote into; `Bytes::from` takes the `Vec` as it is.
+    let mut body = Vec::with_capacity(1024);
     serde_json::to_writer(&mut body, output).map_err(ApiError::internal)?;
-    Ok(body.into_inner().freeze())
+    Ok(Bytes::from(body))
 }

@@ -171,7 +171,7 @@ fn answer<T: Serialize>(output: Result<T, CcError>) -> Result<String, CcError> {
 
 struct CloudControl<'a> {
     app: &'a App,
-    ctx: &'a RequestContext,
+    ctx: &'a RequestContext<'a>,
 }
 
 /// The type's mapping and schema, or TypeNotFoundException naming what ivs-local serves.

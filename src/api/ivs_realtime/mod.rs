@@ -53,9 +53,9 @@ mod tests {
     use crate::store::Store;
     use crate::store::ivs_realtime::CompositionRecord;
 
-    fn ctx() -> RequestContext {
+    fn ctx() -> RequestContext<'static> {
         RequestContext {
-            request_id: "test".into(),
+            request_id: "test",
             account: "123456789012".into(),
             region: "us-west-2".into(),
             access_key: None,
