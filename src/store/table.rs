@@ -67,7 +67,7 @@ impl<T> Table<T> {
 
     /// The row, to change (it counts as changed).
     pub fn get_mut(&mut self, id: &str) -> Option<&mut T> {
-        if self.rows.contains_key(id) {
+        if self.track && self.rows.contains_key(id) {
             self.touch(id);
         }
         self.rows.get_mut(id)
