@@ -32,6 +32,7 @@ pub mod error;
 pub mod init;
 pub mod limits;
 pub mod logging;
+pub mod memory;
 pub mod server;
 pub mod sim;
 pub mod store;

@@ -460,7 +460,7 @@ pub async fn run(
     if let Some(url) = eventbridge {
         crate::sim::delivery::spawn_eventbridge(app.store.events(), &url).map_err(invalid)?;
     }
-    release_free_heap();
+    crate::memory::release_startup_memory();
     tracing::info!(
         "ivs-local {} listening on http://{}",
         env!("CARGO_PKG_VERSION"),
@@ -519,17 +519,6 @@ fn flush(store: &Store) -> Result<(), String> {
     match store.persister() {
         Some(persister) => persister.wait_blocking(persister.submit(Vec::new())),
         None => Ok(()),
-    }
-}
-
-/// Gives the memory that startup used and freed (the parse trees of the service models, about
-/// 0.7 MiB) back to the system, so that an idle server holds only what it keeps. glibc's
-/// allocator keeps freed memory below live allocations otherwise.
-fn release_free_heap() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages to the system; it may be called at any time.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 
