@@ -154,9 +154,14 @@ fn main() -> ExitCode {
     if let Some(Command::Healthcheck) = cli.command {
         return healthcheck(cli.port);
     }
-    ivs_local::logging::install("info", std::io::stdout);
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    ivs_local::logging::install("info", ivs_local::logging::Stdout);
+    // Worker threads write their log lines in batches, when they run out of work.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_park(ivs_local::logging::worker_idle)
+        .on_thread_stop(ivs_local::logging::flush_thread)
+        .build()
+        .expect("tokio runtime");
     match runtime.block_on(serve(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -24,6 +24,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -321,7 +322,15 @@ impl FrontState {
         B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<axum::BoxError>,
     {
-        let error = match tokio::time::timeout(self.body_timeout, read_body(body)).await {
+        let mut reading = std::pin::pin!(read_body(body));
+        // A small body usually arrives with the head and is read in one poll: then no timer is
+        // set, which is most of what the timeout would cost.
+        let first = std::future::poll_fn(|cx| Poll::Ready(reading.as_mut().poll(cx))).await;
+        let read = match first {
+            Poll::Ready(read) => Ok(read),
+            Poll::Pending => tokio::time::timeout(self.body_timeout, reading).await,
+        };
+        let error = match read {
             Ok(Ok(bytes)) => return Ok(bytes),
             Ok(Err(BodyError::TooLarge)) => api::body_too_large(),
             // The client went away mid-body; nobody reads this answer.
