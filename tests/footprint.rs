@@ -190,8 +190,8 @@ fn request_allocations_and_bytes_per_channel() {
         // Ceilings a little above what the request path makes today (GetChannel 50, CreateChannel
         // 70, in a debug build; 87 and 132 before issue 9): a new allocation on every request
         // should be a choice.
-        assert!(get_allocations <= 60.0, "{get_allocations} allocations per GetChannel");
-        assert!(create_allocations <= 80.0, "{create_allocations} allocations per CreateChannel");
+        assert!(get_allocations <= 32.0, "{get_allocations} allocations per GetChannel");
+        assert!(create_allocations <= 52.0, "{create_allocations} allocations per CreateChannel");
     });
     drop(server_runtime);
 }
