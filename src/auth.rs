@@ -1,6 +1,6 @@
 //! Strict SigV4 authentication (`--auth strict`, `--credentials FILE`): the one place that
-//! decides whether a request's signature is good, and the middleware ([`layer`]) that asks it
-//! before any route runs. In the default `open` mode this module is not in the request path.
+//! decides whether a request's signature is good, and [`check`], which `server::Front` calls
+//! before any handler runs. In the default `open` mode this module is not in the request path.
 //!
 //! The signature is recomputed with `aws-sigv4` (the signer of the AWS SDK for Rust) over the
 //! request as it arrived: its method, path and query, the headers the client lists as signed,
@@ -23,7 +23,6 @@ use aws_sigv4::http_request::{
 };
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
-
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
@@ -158,7 +157,7 @@ pub struct Caller {
     pub account: Option<String>,
 }
 
-/// The verifier the middleware shares; `None` in open mode.
+/// The verifier `server::Front` holds; `None` in open mode.
 pub fn verifier(config: &AuthConfig) -> Option<Arc<Verifier>> {
     match config.mode {
         AuthMode::Open => None,

@@ -5,8 +5,8 @@
 //! a body that is not JSON, ...). Both render the same way: the status, `x-amzn-ErrorType`,
 //! `Content-Type: application/json` and a body carrying the text in `exceptionMessage` (the
 //! member the models declare, read by the Go and Rust SDKs) and in `message` (the only member
-//! botocore and the aws CLI read). `x-amzn-RequestId` is added to every response by the
-//! server's middleware.
+//! botocore and the aws CLI read). `x-amzn-RequestId` is added to every response by
+//! `server::Front`.
 
 pub use crate::api::types::errors::ErrorCode;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};

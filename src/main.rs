@@ -149,6 +149,14 @@ fn cors_origins(s: &str) -> Result<AllowedOrigins, String> {
     Ok(AllowedOrigins::parse(s))
 }
 
+/// A file given on the command line: its path as text, and its contents; an error names it as
+/// `what`.
+fn read_named(what: &str, path: &std::path::Path) -> std::io::Result<(String, String)> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{what} {}: {e}", path.display())))?;
+    Ok((path.display().to_string(), text))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Healthcheck) = cli.command {
@@ -196,24 +204,9 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
                 format!("cannot listen on {}:{}: {e}", cli.host, cli.port),
             )
         })?;
-    let init = match &cli.init {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                std::io::Error::new(e.kind(), format!("init file {}: {e}", path.display()))
-            })?;
-            Some((path.display().to_string(), text))
-        }
-        None => None,
-    };
-    let state_file = match &cli.state_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                std::io::Error::new(e.kind(), format!("state file {}: {e}", path.display()))
-            })?;
-            Some((path.display().to_string(), text))
-        }
-        None => None,
-    };
+    let init = cli.init.as_deref().map(|path| read_named("init file", path)).transpose()?;
+    let state_file =
+        cli.state_file.as_deref().map(|path| read_named("state file", path)).transpose()?;
     let config = Config {
         defaults: Defaults { account: cli.account_id, region: cli.region },
         seed: cli.seed,

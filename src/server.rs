@@ -1,7 +1,8 @@
-//! The HTTP server: the axum router, the middleware every request passes (request id, access
-//! log, CORS, panic guard) and [`run`], which serves a bound listener until shutdown.
+//! The HTTP server: [`Front`], which every request passes (request id, access log, CORS, panic
+//! guard, limits, body, signature, durability), and [`run`], which serves a bound listener until
+//! shutdown.
 //!
-//! `/_ivs-local/...` goes to `api::internal`; everything else falls back to `api::handle`.
+//! `/_ivs-local/...` goes to the control API's router; everything else to `api::handle`.
 //! One port answers both HTTP and HTTPS: [`run`] peeks at each connection's first byte and
 //! passes a TLS handshake through `tls.rs`'s acceptor, as LocalStack's edge port does.
 //! The time limits and the bounds on connections and requests are `limits.rs`'s.
