@@ -17,6 +17,7 @@ use crate::api::types::ivs::{
 };
 use crate::server::App;
 use crate::sim::{ControlError, parse_body};
+use crate::store::Key;
 use crate::store::ivs::{LiveStream, SessionRecording, StreamSession};
 use crate::store::{RegionState, arn};
 use axum::Json;
@@ -561,7 +562,7 @@ fn find_scope(app: &App, account: Option<&str>, region: &str) -> Vec<Scope> {
 }
 
 /// The scope and id of the channel an ARN names.
-fn find_channel(app: &App, channel_arn: &str) -> Result<(Scope, String), ControlError> {
+fn find_channel(app: &App, channel_arn: &str) -> Result<(Scope, Key), ControlError> {
     let missing = || ControlError::not_found(format!("Channel not found: {channel_arn}"));
     let arn = arn::Arn::parse(channel_arn).map_err(|_| missing())?;
     if arn.resource_type != arn::ResourceType::Channel {
@@ -575,8 +576,8 @@ fn find_channel(app: &App, channel_arn: &str) -> Result<(Scope, String), Control
 }
 
 /// The id of the channel whose stream key `key_id` has the value `key`, in this scope.
-fn channel_of_key(st: &RegionState, key_id: &str, key: &str) -> Option<String> {
-    st.ivs.stream_keys.get(key_id).filter(|k| *k.value == *key).map(|k| k.channel_id.to_string())
+fn channel_of_key(st: &RegionState, key_id: &str, key: &str) -> Option<Key> {
+    st.ivs.stream_keys.get(key_id).filter(|k| *k.value == *key).map(|k| k.channel_id.clone())
 }
 
 fn unknown_channel_key() -> ControlError {
@@ -588,7 +589,7 @@ fn unknown_channel_key() -> ControlError {
 
 /// The scope, channel id and key id of a channel stream key (`sk_{region}_{keyId}_{secret}`):
 /// the key names its region but not its account, so every account in that region is searched.
-fn find_channel_key(app: &App, key: &str) -> Result<(Scope, String, String), ControlError> {
+fn find_channel_key(app: &App, key: &str) -> Result<(Scope, Key, String), ControlError> {
     let mut parts = key.splitn(4, '_');
     let (Some("sk"), Some(region), Some(key_id), Some(_)) =
         (parts.next(), parts.next(), parts.next(), parts.next())

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod playback;
 pub mod stages;
 
+use crate::store::Key;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -92,11 +93,11 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ControlError> {
 /// compositions stop, encoders and participants are disconnected (stage sessions end) and live
 /// streams end, each with the events AWS would send.
 pub fn media_restarted(st: &mut crate::store::RegionState) {
-    let compositions: Vec<String> = st.realtime.compositions.keys().cloned().collect();
+    let compositions: Vec<Key> = st.realtime.compositions.keys().cloned().collect();
     for id in compositions {
         crate::api::ivs_realtime::composition::stop(st, &id);
     }
-    let active_ingests: Vec<String> = st
+    let active_ingests: Vec<Key> = st
         .realtime
         .ingest_configurations
         .iter()
@@ -108,7 +109,7 @@ pub fn media_restarted(st: &mut crate::store::RegionState) {
     for id in active_ingests {
         let _ = stages::ingest_disconnect(st, &id);
     }
-    let stage_ids: Vec<String> = st.realtime.stages.keys().cloned().collect();
+    let stage_ids: Vec<Key> = st.realtime.stages.keys().cloned().collect();
     for stage_id in stage_ids {
         let connected: Vec<String> = stages::active_session(st, &stage_id)
             .map(|s| s.connections.keys().cloned().collect())
@@ -117,7 +118,7 @@ pub fn media_restarted(st: &mut crate::store::RegionState) {
             stages::leave(st, &stage_id, &participant_id);
         }
     }
-    let live: Vec<String> = st.ivs.live.keys().cloned().collect();
+    let live: Vec<Key> = st.ivs.live.keys().cloned().collect();
     for channel_id in live {
         let _ = broadcast::go_offline(st, &channel_id);
     }

@@ -74,7 +74,7 @@ fn decide(app: &App, body: &[u8]) -> Result<Decision, ControlError> {
             url.account, url.region, url.prefix
         )));
     }
-    let Some(channel) = st.ivs.channels.get(&url.channel_id) else {
+    let Some(channel) = st.ivs.channels.get(url.channel_id.as_str()) else {
         return Err(ControlError::not_found(format!(
             "No channel with id {} in account {}, region {}.",
             url.channel_id, url.account, url.region
@@ -197,8 +197,11 @@ fn check_token(
     }
     if let Some(viewer_id) = viewer_id {
         let version = jwt.claim("aws:viewer-session-version").and_then(number).unwrap_or(0);
-        let revoked =
-            st.ivs.revocations.get(&channel_arn(st, channel)).and_then(|v| v.get(viewer_id));
+        let revoked = st
+            .ivs
+            .revocations
+            .get(channel_arn(st, channel).as_str())
+            .and_then(|v| v.get(viewer_id));
         if let Some(&revoked) = revoked.filter(|&&r| version <= r) {
             return Err(format!(
                 "The session of viewer {viewer_id} is revoked: versions up to {revoked} are \

@@ -23,6 +23,7 @@ use crate::api::types::ivs_realtime::{
 };
 use crate::server::App;
 use crate::sim::{ControlError, parse_body};
+use crate::store::Key;
 use crate::store::RegionState;
 use crate::store::arn::{Arn, ResourceType};
 use crate::store::ivs_realtime::{Connection, StageSession};
@@ -81,7 +82,7 @@ pub fn on_stage_deleted(st: &mut RegionState, stage_id: &str) {
     }
     // Compositions stop as StopComposition stops them (their channel goes offline, their
     // events are logged): one rule, owned by the composition module.
-    let compositions: Vec<String> = st
+    let compositions: Vec<Key> = st
         .realtime
         .compositions
         .iter()
@@ -225,7 +226,7 @@ pub fn ingest_disconnect(
     // cannot change while ACTIVE, but DisconnectParticipant detaches it); find it by its
     // connection.
     let mut left = None;
-    let stage_ids: Vec<String> = st.realtime.stages.keys().cloned().collect();
+    let stage_ids: Vec<Key> = st.realtime.stages.keys().cloned().collect();
     for stage_id in stage_ids {
         if ingest_of(st, &stage_id, &participant_id).as_deref() == Some(ingest_id) {
             let session_id = active_session(st, &stage_id).map(|s| s.session_id.clone());
@@ -324,12 +325,13 @@ pub fn join(
         joiner.replica_of.as_ref().map(|(id, _)| st.arn(ResourceType::Stage, id).to_string());
     let session = active_session_mut(st, stage_id).expect("started above");
     let session_id = session.session_id.clone();
-    let participant = session.participants.entry(pid.clone()).or_insert_with(|| Participant {
-        participant_id: Some(pid.clone()),
-        first_join_time: Some(now),
-        published: Some(false),
-        ..Default::default()
-    });
+    let participant =
+        session.participants.entry(pid.as_str().into()).or_insert_with(|| Participant {
+            participant_id: Some(pid.clone()),
+            first_join_time: Some(now),
+            published: Some(false),
+            ..Default::default()
+        });
     // A participant rejoining the session keeps its first join time and `published`.
     participant.state = Some(crate::api::types::ivs_realtime::ParticipantState::Connected);
     participant.user_id = Some(joiner.user_id.clone());
@@ -376,7 +378,7 @@ pub fn join(
     if let Some(ingest_id) = &joiner.ingest_configuration_id {
         let arn = st.arn(ResourceType::IngestConfiguration, ingest_id).to_string();
         let redundant =
-            st.realtime.ingest_configurations.get(ingest_id).map(|i| i.redundant_ingest);
+            st.realtime.ingest_configurations.get(ingest_id.as_str()).map(|i| i.redundant_ingest);
         let p = participant_mut(st, stage_id, &pid).expect("inserted above");
         p.ingest_configuration_arn = Some(arn);
         p.redundant_ingest = redundant;
@@ -819,7 +821,7 @@ fn push(st: &mut RegionState, stage_id: &str, event: Event) {
     let participant_id = event.participant_id.clone().unwrap_or_default();
     let user_id = session
         .participants
-        .get(&participant_id)
+        .get(participant_id.as_str())
         .and_then(|p| p.user_id.clone())
         .unwrap_or_default();
     let session_id = session.session_id.clone();
@@ -1045,7 +1047,7 @@ fn verify_signature(st: &RegionState, jwt: &Jwt) -> Result<(), ControlError> {
 fn find_stage(
     app: &App,
     stage_arn: &str,
-) -> Result<(Arc<crate::store::ScopeLock>, String), ControlError> {
+) -> Result<(Arc<crate::store::ScopeLock>, Key), ControlError> {
     let arn = Arn::parse(stage_arn)
         .ok()
         .filter(|a| a.resource_type == ResourceType::Stage)

@@ -102,7 +102,7 @@ pub struct Arn {
     pub region: String,
     pub account: String,
     pub resource_type: ResourceType,
-    pub id: String,
+    pub id: super::Key,
 }
 
 /// Why a string is not an IVS ARN.

@@ -5,6 +5,7 @@
 //! behind its own small lock), so a handler that only reads state can still mint an id, such
 //! as CreateParticipantToken's participant id, and run under the scope's shared lock.
 
+use super::Key;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -27,26 +28,42 @@ impl IdGen {
         IdGen { rng: parking_lot::Mutex::new(rng) }
     }
 
-    /// `n` characters of `[A-Za-z0-9]`, uniformly drawn: each random byte's top six bits
-    /// pick one of 64 slots and the two slots past the alphabet are skipped. Random bytes come
-    /// in blocks, which costs about a tenth of drawing a bounded number per character.
+    /// `n` characters of `[A-Za-z0-9]`, uniformly drawn (see [`IdGen::draw_alphanumeric`]).
     pub fn alphanumeric(&self, n: usize) -> String {
-        const ALPHABET: &[u8; 62] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         let mut out = String::with_capacity(n);
-        let mut block = [0u8; 64];
-        let mut rng = self.rng.lock();
-        while out.len() < n {
-            rng.fill_bytes(&mut block);
-            let drawn = block.iter().map(|b| usize::from(b >> 2)).filter(|&i| i < ALPHABET.len());
-            out.extend(drawn.take(n - out.len()).map(|i| char::from(ALPHABET[i])));
-        }
+        self.draw_alphanumeric(n, |c| out.push(char::from(c)));
         out
     }
 
-    /// A resource id as AWS makes them: 12 characters of `[A-Za-z0-9]`.
-    pub fn resource_id(&self) -> String {
-        self.alphanumeric(12)
+    /// A resource id as AWS makes them: 12 characters of `[A-Za-z0-9]`, as a table key.
+    pub fn resource_id(&self) -> Key {
+        let mut id = [0; 12];
+        let mut at = 0;
+        self.draw_alphanumeric(id.len(), |c| {
+            id[at] = c;
+            at += 1;
+        });
+        Key::from(std::str::from_utf8(&id).expect("the alphabet is ASCII"))
+    }
+
+    /// Hands `n` characters of `[A-Za-z0-9]` to `put`, uniformly drawn: each random byte's
+    /// top six bits pick one of 64 slots and the two slots past the alphabet are skipped.
+    /// Random bytes come in blocks, which costs about a tenth of drawing a bounded number per
+    /// character.
+    fn draw_alphanumeric(&self, n: usize, mut put: impl FnMut(u8)) {
+        const ALPHABET: &[u8; 62] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut left = n;
+        let mut block = [0u8; 64];
+        let mut rng = self.rng.lock();
+        while left > 0 {
+            rng.fill_bytes(&mut block);
+            let drawn = block.iter().map(|b| usize::from(b >> 2)).filter(|&i| i < ALPHABET.len());
+            for i in drawn.take(left) {
+                put(ALPHABET[i]);
+                left -= 1;
+            }
+        }
     }
 
     /// `n` lowercase hex digits.

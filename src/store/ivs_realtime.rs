@@ -5,8 +5,8 @@
 //! media servers make, here played by `sim::stages`. Nested settings are kept as the generated
 //! API types with every default filled in, so a record is what Get answers.
 
-use super::Tags;
 use super::table::Table;
+use super::{Key, Tags};
 use crate::api::types::Timestamp;
 use crate::api::types::ivs_realtime::{
     AutoParticipantRecordingConfiguration, Composition, IngestConfigurationState, IngestProtocol,
@@ -47,7 +47,7 @@ impl RealtimeState {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stage {
-    pub id: String,
+    pub id: Key,
     pub arn: String,
     pub name: String,
     /// With AWS's defaults filled in (reference 3.8); `storageConfigurationArn` `""` when the
@@ -70,7 +70,7 @@ pub struct StageSession {
     pub start_time: Timestamp,
     pub end_time: Option<Timestamp>,
     /// By participant id, in the API's shape (state, published, times, ...).
-    pub participants: BTreeMap<String, Participant>,
+    pub participants: BTreeMap<Key, Participant>,
     /// The participant events of the session, oldest first, as ListParticipantEvents reports
     /// them (`crate::api::types::ivs_realtime::Event`), keyed by participant id.
     pub events: BTreeMap<String, Vec<crate::api::types::ivs_realtime::Event>>,
@@ -100,7 +100,7 @@ pub struct Connection {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StorageConfiguration {
-    pub id: String,
+    pub id: Key,
     pub arn: String,
     pub name: String,
     pub bucket_name: String,
@@ -110,7 +110,7 @@ pub struct StorageConfiguration {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EncoderConfiguration {
-    pub id: String,
+    pub id: Key,
     pub arn: String,
     pub name: String,
     /// With AWS's defaults filled in: 1280x720, 30 fps, 2.5 Mbps.
@@ -121,7 +121,7 @@ pub struct EncoderConfiguration {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicKey {
-    pub id: String,
+    pub id: Key,
     pub arn: String,
     pub name: String,
     /// The PEM as imported; AWS returns it.
@@ -135,7 +135,7 @@ pub struct PublicKey {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngestConfiguration {
-    pub id: String,
+    pub id: Key,
     pub arn: String,
     pub name: String,
     /// `""` when attached to no stage.
@@ -157,7 +157,7 @@ pub struct IngestConfiguration {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CompositionRecord {
-    pub id: String,
+    pub id: Key,
     /// As GetComposition answers it, states included.
     pub composition: Composition,
     pub idempotency_token: Option<String>,

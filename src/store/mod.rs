@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use table::AnyTable;
+pub use table::Key;
 
 /// One scope's state behind its lock; a writer's changes are persisted when it lets go.
 pub type ScopeLock = Persisted<RegionState>;
@@ -279,10 +280,10 @@ impl RegionState {
     }
 
     /// The id in `arn` if it names a resource of `resource_type` in this scope.
-    pub fn find_id(&self, arn: &str, resource_type: arn::ResourceType) -> Option<String> {
+    pub fn find_id(&self, arn: &str, resource_type: arn::ResourceType) -> Option<Key> {
         let (region, account, kind, id) = arn::Arn::split(arn).ok()?;
         let here = account == self.scope.account && region == self.scope.region;
-        (kind == resource_type && here).then(|| id.to_string())
+        (kind == resource_type && here).then(|| Key::from(id))
     }
 
     /// Whether `arn` names an existing resource of `resource_type` in this scope.

@@ -4,6 +4,7 @@
 //! large the table is, and resources created or deleted between pages neither repeat nor
 //! vanish from the walk.
 
+use super::table::Key;
 use crate::error::ApiError;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -17,9 +18,9 @@ pub struct Page<V> {
 
 /// Where the page that `next_token` names starts. An empty token means the first page, as
 /// AWS treats it. Pass the bound to the table's `range`.
-pub fn start(next_token: Option<&str>) -> Result<(Bound<String>, Bound<String>), ApiError> {
+pub fn start(next_token: Option<&str>) -> Result<(Bound<Key>, Bound<Key>), ApiError> {
     let start = match next_token.filter(|t| !t.is_empty()) {
-        Some(token) => Bound::Excluded(decode(token)?),
+        Some(token) => Bound::Excluded(decode(token)?.into()),
         None => Bound::Unbounded,
     };
     Ok((start, Bound::Unbounded))
@@ -27,8 +28,8 @@ pub fn start(next_token: Option<&str>) -> Result<(Bound<String>, Bound<String>),
 
 /// Takes up to `max` entries that `keep` accepts from an ordered walk that began at
 /// [`start`], and the token for the page after them.
-pub fn collect<'a, V>(
-    entries: impl IntoIterator<Item = (&'a String, V)>,
+pub fn collect<'a, K: AsRef<str> + ?Sized + 'a, V>(
+    entries: impl IntoIterator<Item = (&'a K, V)>,
     max: usize,
     keep: impl Fn(&V) -> bool,
 ) -> Page<V> {
@@ -46,7 +47,7 @@ pub fn collect<'a, V>(
         items.push(value);
         last_key = Some(key);
     }
-    let next_token = if more { last_key.map(|k| token(k)) } else { None };
+    let next_token = if more { last_key.map(|k| token(k.as_ref())) } else { None };
     Page { items, next_token }
 }
 
@@ -70,7 +71,7 @@ mod tests {
 
     #[test]
     fn walks_every_item_once() {
-        let table: BTreeMap<String, u32> = (0..25).map(|i| (format!("k{i:02}"), i)).collect();
+        let table: BTreeMap<Key, u32> = (0..25).map(|i| (format!("k{i:02}").into(), i)).collect();
         let mut seen = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -86,7 +87,7 @@ mod tests {
 
     #[test]
     fn a_full_last_page_has_no_token() {
-        let table: BTreeMap<String, u32> = (0..10).map(|i| (format!("k{i:02}"), i)).collect();
+        let table: BTreeMap<Key, u32> = (0..10).map(|i| (format!("k{i:02}").into(), i)).collect();
         assert!(collect(table.range(start(None).unwrap()), 10, |_| true).next_token.is_none());
         assert!(start(Some("!!")).is_err());
     }

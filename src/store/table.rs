@@ -10,10 +10,15 @@ use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Deref;
 
+/// A row's key: an id (12 characters for most resources), kept inline when it has at most 24
+/// bytes. A lookup then compares bytes inside the tree's nodes instead of following a pointer
+/// to the heap for every key it passes, and a row costs no allocation for its key.
+pub type Key = compact_str::CompactString;
+
 pub struct Table<T> {
-    rows: BTreeMap<String, T>,
+    rows: BTreeMap<Key, T>,
     /// Ids of the rows inserted, changed or removed since the last [`Table::take_dirty`].
-    dirty: BTreeSet<String>,
+    dirty: BTreeSet<Key>,
     /// Whether changes are noted at all: only when they are persisted (`--data-dir`), so an
     /// in-memory server pays nothing for it.
     track: bool,
@@ -26,7 +31,7 @@ impl<T> Default for Table<T> {
 }
 
 impl<T> Deref for Table<T> {
-    type Target = BTreeMap<String, T>;
+    type Target = BTreeMap<Key, T>;
 
     fn deref(&self) -> &Self::Target {
         &self.rows
@@ -34,8 +39,8 @@ impl<T> Deref for Table<T> {
 }
 
 impl<'a, T> IntoIterator for &'a Table<T> {
-    type Item = (&'a String, &'a T);
-    type IntoIter = std::collections::btree_map::Iter<'a, String, T>;
+    type Item = (&'a Key, &'a T);
+    type IntoIter = std::collections::btree_map::Iter<'a, Key, T>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.rows.iter()
@@ -43,7 +48,8 @@ impl<'a, T> IntoIterator for &'a Table<T> {
 }
 
 impl<T> Table<T> {
-    pub fn insert(&mut self, id: String, row: T) -> Option<T> {
+    pub fn insert(&mut self, id: impl Into<Key>, row: T) -> Option<T> {
+        let id = id.into();
         if self.track {
             self.dirty.insert(id.clone());
         }
@@ -53,7 +59,7 @@ impl<T> Table<T> {
     /// Notes that the row with id `id` changed.
     fn touch(&mut self, id: &str) {
         if self.track && !self.dirty.contains(id) {
-            self.dirty.insert(id.to_string());
+            self.dirty.insert(Key::from(id));
         }
     }
 
@@ -76,11 +82,11 @@ impl<T> Table<T> {
     /// The row, inserting `make()` when there is none (it counts as changed).
     pub fn get_or_insert_with(&mut self, id: &str, make: impl FnOnce() -> T) -> &mut T {
         self.touch(id);
-        self.rows.entry(id.to_string()).or_insert_with(make)
+        self.rows.entry(Key::from(id)).or_insert_with(make)
     }
 
     /// Keeps only the rows `keep` accepts.
-    pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut T) -> bool) {
+    pub fn retain(&mut self, mut keep: impl FnMut(&Key, &mut T) -> bool) {
         let (dirty, track) = (&mut self.dirty, self.track);
         self.rows.retain(|id, row| {
             let kept = keep(id, row);
@@ -100,7 +106,7 @@ impl<T> Table<T> {
     }
 
     /// The ids changed since the last call, each with its row (`None` when removed).
-    pub fn take_dirty(&mut self) -> impl Iterator<Item = (String, Option<&T>)> {
+    pub fn take_dirty(&mut self) -> impl Iterator<Item = (Key, Option<&T>)> {
         let dirty = std::mem::take(&mut self.dirty);
         let rows = &self.rows;
         dirty.into_iter().map(move |id| {
@@ -130,7 +136,7 @@ impl<T: Serialize + DeserializeOwned> AnyTable for Table<T> {
     fn drain_changes(&mut self, out: &mut Vec<(String, Option<Vec<u8>>)>) {
         for (id, row) in self.take_dirty() {
             let json = row.map(|r| serde_json::to_vec(r).expect("records serialize"));
-            out.push((id, json));
+            out.push((id.into(), json));
         }
     }
 
@@ -143,7 +149,7 @@ impl<T: Serialize + DeserializeOwned> AnyTable for Table<T> {
     }
 
     fn load(&mut self, id: String, json: &[u8]) -> Result<(), serde_json::Error> {
-        self.rows.insert(id, serde_json::from_slice(json)?);
+        self.rows.insert(id.into(), serde_json::from_slice(json)?);
         Ok(())
     }
 

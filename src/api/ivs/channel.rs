@@ -70,7 +70,7 @@ fn create(
         multitrack_for(channel_type, container_format, input.multitrack_input_configuration, None)?;
 
     let id = st.ids.resource_id();
-    let channel = Record {
+    let mut channel = Record {
         id: id.clone(),
         name: input.name.unwrap_or_default().into(),
         latency_mode: input.latency_mode.unwrap_or(ChannelLatencyMode::Low),
@@ -88,13 +88,20 @@ fn create(
         stream_keys: Vec::new(),
         sessions: Vec::new(),
     };
-    st.ivs.channels.insert(id.clone(), channel);
     // AWS tags the channel, not the stream key it creates with it (reference 3.1).
-    let key = with_stream_key.then(|| stream_key::insert(st, &id, Default::default()));
-    Ok(CreateChannelResponse {
-        channel: Some(to_api(st, &st.ivs.channels[&id])),
+    let key = with_stream_key.then(|| stream_key::new_record(st, &id, Default::default()));
+    channel.stream_keys.extend(key.as_ref().map(|k| k.id.clone()));
+    // The answer is made from the new records before they are stored, so that storing them
+    // is all the lookups the table needs.
+    let answer = CreateChannelResponse {
+        channel: Some(to_api(st, &channel)),
         stream_key: key.as_ref().map(|k| stream_key::to_api(st, k)),
-    })
+    };
+    st.ivs.channels.insert(id, Box::new(channel));
+    if let Some(key) = key {
+        st.ivs.stream_keys.insert(key.id.clone(), Box::new(key));
+    }
+    Ok(answer)
 }
 
 pub fn get_channel(
@@ -140,7 +147,7 @@ pub fn list_channels(
         wanted(&input.filter_by_playback_restriction_policy_arn),
         wanted(&input.filter_by_ad_configuration_arn),
     );
-    let keep = |c: &&Record| {
+    let keep = |c: &Record| {
         name.is_none_or(|n| *c.name == *n)
             && recording.is_none_or(|a| *c.recording_configuration_arn == *a)
             && policy.is_none_or(|a| *c.playback_restriction_policy_arn == *a)
@@ -148,7 +155,7 @@ pub fn list_channels(
     };
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
     let range = st.ivs.channels.range(page::start(input.next_token.as_deref())?);
-    let page = page::collect(range, max, keep);
+    let page = page::collect(range, max, |c| keep(c));
     Ok(ListChannelsResponse {
         channels: page.items.into_iter().map(|c| summary(st, c)).collect(),
         next_token: page.next_token,
@@ -249,6 +256,7 @@ pub fn arn(st: &RegionState, c: &Record) -> String {
 pub fn find<'a>(st: &'a RegionState, arn: &str) -> Result<&'a Record, ApiError> {
     st.find_id(arn, ResourceType::Channel)
         .and_then(|id| st.ivs.channels.get(&id))
+        .map(|c| &**c)
         .ok_or_else(|| ApiError::not_found(format!("Channel not found: {arn}")))
 }
 

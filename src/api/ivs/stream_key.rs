@@ -15,7 +15,7 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::store::arn::ResourceType;
 use crate::store::ivs::StreamKey as Record;
-use crate::store::{RegionState, Tags, page};
+use crate::store::{Key, RegionState, Tags, page};
 
 /// Stream keys per channel: 1, not adjustable.
 const KEYS_PER_CHANNEL: usize = 1;
@@ -36,7 +36,7 @@ pub fn create_stream_key(
     }
     let channel_id = channel.id.clone();
     let key = insert(st, &channel_id, input.tags.unwrap_or_default());
-    Ok(CreateStreamKeyResponse { stream_key: Some(to_api(st, &key)) })
+    Ok(CreateStreamKeyResponse { stream_key: Some(key) })
 }
 
 pub fn get_stream_key(
@@ -87,28 +87,32 @@ pub fn delete_stream_key(
 }
 
 /// Creates a stream key for an existing channel and returns a copy of it.
-pub fn insert(st: &mut RegionState, channel_id: &str, tags: Tags) -> Record {
+/// Gives the channel with id `channel_id` a new stream key; the key's answer.
+fn insert(st: &mut RegionState, channel_id: &Key, tags: Tags) -> StreamKey {
+    let key = new_record(st, channel_id, tags);
+    let channel = st.ivs.channels.get_mut(channel_id).expect("caller checked the channel exists");
+    // In order, for ListStreamKeys' pages.
+    let at = channel.stream_keys.partition_point(|k| *k < key.id);
+    channel.stream_keys.insert(at, key.id.clone());
+    let answer = to_api(st, &key);
+    st.ivs.stream_keys.insert(key.id.clone(), Box::new(key));
+    answer
+}
+
+/// A new stream key for the channel with id `channel_id`, not yet stored: the caller stores
+/// it and lists its id in the channel's `stream_keys`.
+pub fn new_record(st: &RegionState, channel_id: &Key, tags: Tags) -> Record {
     let id = st.ids.resource_id();
     let secret = st.ids.alphanumeric(30);
     let value = format!("sk_{}_{id}_{secret}", st.scope.region);
-    let channel = st.ivs.channels.get_mut(channel_id).expect("caller checked the channel exists");
-    // In order, for ListStreamKeys' pages.
-    let at = channel.stream_keys.partition_point(|k| *k < id);
-    channel.stream_keys.insert(at, id.clone());
-    let key = Record {
-        value: value.into(),
-        channel_id: channel_id.to_string().into(),
-        id: id.clone(),
-        tags,
-    };
-    st.ivs.stream_keys.insert(id, key.clone());
-    key
+    Record { value: value.into(), channel_id: channel_id.clone(), id, tags }
 }
 
 /// The stream key an ARN names in this scope, or AWS's 404.
 pub fn find<'a>(st: &'a RegionState, arn: &str) -> Result<&'a Record, ApiError> {
     st.find_id(arn, ResourceType::StreamKey)
         .and_then(|id| st.ivs.stream_keys.get(&id))
+        .map(|k| &**k)
         .ok_or_else(|| ApiError::not_found(format!("Stream key not found: {arn}")))
 }
 

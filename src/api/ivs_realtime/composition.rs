@@ -25,6 +25,7 @@ use crate::api::types::ivs_realtime::{
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::sim::broadcast::{self, Source};
+use crate::store::Key;
 use crate::store::arn::ResourceType;
 use crate::store::ivs_realtime::CompositionRecord as Record;
 use crate::store::{RegionState, page};
@@ -103,7 +104,7 @@ pub fn start_composition(
                 configuration: destination_with_defaults(configuration),
                 detail,
                 end_time: None,
-                id: destination_id,
+                id: destination_id.to_string(),
                 start_time: Some(now),
                 state: DestinationState::Active,
             }
@@ -256,7 +257,7 @@ fn find<'a>(st: &'a RegionState, arn: &str) -> Result<&'a Record, ApiError> {
 fn check_channel(
     st: &RegionState,
     channel: &ChannelDestinationConfiguration,
-) -> Result<String, ApiError> {
+) -> Result<Key, ApiError> {
     let channel_id = st
         .find_id(&channel.channel_arn, ResourceType::Channel)
         .filter(|id| st.ivs.channels.contains_key(id))

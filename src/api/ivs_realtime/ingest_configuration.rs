@@ -56,7 +56,7 @@ pub fn create_ingest_configuration(
         arn: st.arn(ResourceType::IngestConfiguration, &id).to_string(),
         name: input.name.unwrap_or_default(),
         stage_arn,
-        participant_id,
+        participant_id: participant_id.to_string(),
         ingest_protocol: input.ingest_protocol,
         insecure_ingest,
         redundant_ingest: input.redundant_ingest.unwrap_or(false),

@@ -69,7 +69,7 @@ pub fn get_participant(
     input: GetParticipantRequest,
 ) -> Result<GetParticipantResponse, ApiError> {
     let session = session::find(st, &input.stage_arn, &input.session_id)?;
-    let participant = session.participants.get(&input.participant_id).ok_or_else(|| {
+    let participant = session.participants.get(input.participant_id.as_str()).ok_or_else(|| {
         ApiError::not_found(format!(
             "Participant {} not found in session {} of stage {}",
             input.participant_id, input.session_id, input.stage_arn

@@ -112,7 +112,7 @@ pub fn issue(
         capabilities: Some(capabilities),
         duration: Some(duration),
         expiration_time: Some(Timestamp::from_secs(exp)),
-        participant_id: Some(participant_id),
+        participant_id: Some(participant_id.to_string()),
         token: Some(token),
         user_id,
     }

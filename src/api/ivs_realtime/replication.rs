@@ -17,6 +17,7 @@ use crate::api::types::ivs_realtime::{
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::sim::stages;
+use crate::store::Key;
 use crate::store::RegionState;
 
 pub fn start_participant_replication(
@@ -104,11 +105,7 @@ pub fn list_participant_replicas(
 }
 
 /// The ids of the source and destination stages, which must exist.
-fn stage_ids(
-    st: &RegionState,
-    source: &str,
-    destination: &str,
-) -> Result<(String, String), ApiError> {
+fn stage_ids(st: &RegionState, source: &str, destination: &str) -> Result<(Key, Key), ApiError> {
     let id = |arn: &str| {
         session::stage(st, arn)
             .map(|s| s.id.clone())
