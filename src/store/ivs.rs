@@ -69,7 +69,8 @@ impl IvsState {
 #[serde(rename_all = "camelCase")]
 pub struct Channel {
     pub id: Key,
-    pub name: Box<str>,
+    /// Inline up to 24 bytes, as most names are.
+    pub name: Key,
     pub latency_mode: ChannelLatencyMode,
     pub channel_type: ChannelType,
     pub authorized: bool,
@@ -83,9 +84,8 @@ pub struct Channel {
     pub ad_configuration_arn: Box<str>,
     pub srt_passphrase: Box<str>,
     pub tags: Tags,
-    /// Ids of the channel's stream keys, in order (AWS allows one: a `Vec` of one id takes an
-    /// eighth of a `BTreeSet`'s first node).
-    pub stream_keys: Vec<Key>,
+    /// Ids of the channel's stream keys, in order. AWS allows one, which is kept inline.
+    pub stream_keys: smallvec::SmallVec<[Key; 1]>,
     /// The channel's stream sessions, oldest first (owned by `sim::broadcast`).
     pub sessions: Vec<StreamSession>,
 }

@@ -85,7 +85,7 @@ fn create(
         ad_configuration_arn: ad_configuration_arn.into(),
         srt_passphrase: st.ids.alphanumeric(SRT_PASSPHRASE_LEN).into(),
         tags: input.tags.unwrap_or_default(),
-        stream_keys: Vec::new(),
+        stream_keys: Default::default(),
         sessions: Vec::new(),
     };
     // AWS tags the channel, not the stream key it creates with it (reference 3.1).
