@@ -122,12 +122,12 @@ impl Arn {
 
     /// [`Arn::parse`] without copying: (region, account, type, id).
     pub fn split(s: &str) -> Result<(&str, &str, ResourceType, &str), ArnError> {
-        let mut parts = s.splitn(6, ':');
-        let (Some("arn"), Some("aws"), Some("ivs"), Some(region), Some(account), Some(resource)) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(ArnError("must have the form arn:aws:ivs:<region>:<account>:<type>/<id>"));
-        };
+        const FORM: ArnError =
+            ArnError("must have the form arn:aws:ivs:<region>:<account>:<type>/<id>");
+        let rest = s.strip_prefix("arn:aws:ivs:").ok_or(FORM)?;
+        let (region, rest) = rest.split_once(':').ok_or(FORM)?;
+        // The resource part is the rest, colons and all.
+        let (account, resource) = rest.split_once(':').ok_or(FORM)?;
         if region.is_empty()
             || !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         {
@@ -150,15 +150,16 @@ impl Arn {
 
 /// `arn:aws:ivs:{region}:{account}:{type}/{id}`, built in one allocation.
 pub fn format(region: &str, account: &str, resource_type: ResourceType, id: &str) -> String {
-    const PREFIX: &str = "arn:aws:ivs:";
-    let kind = resource_type.as_str();
-    let mut arn = String::with_capacity(
-        PREFIX.len() + region.len() + account.len() + kind.len() + id.len() + 3,
-    );
-    for part in [PREFIX, region, ":", account, ":", kind, "/", id] {
-        arn.push_str(part);
-    }
-    arn
+    crate::text::concat(&[
+        "arn:aws:ivs:",
+        region,
+        ":",
+        account,
+        ":",
+        resource_type.as_str(),
+        "/",
+        id,
+    ])
 }
 
 impl fmt::Display for Arn {

@@ -31,8 +31,13 @@ impl IdGen {
     /// `n` characters of `[A-Za-z0-9]`, uniformly drawn (see [`IdGen::draw_alphanumeric`]).
     pub fn alphanumeric(&self, n: usize) -> String {
         let mut out = String::with_capacity(n);
-        self.draw_alphanumeric(n, |c| out.push(char::from(c)));
+        self.push_alphanumeric(&mut out, n);
         out
+    }
+
+    /// Appends `n` characters of `[A-Za-z0-9]` to `out`, uniformly drawn.
+    pub fn push_alphanumeric(&self, out: &mut String, n: usize) {
+        self.draw_alphanumeric(n, |c| out.push(char::from(c)));
     }
 
     /// A resource id as AWS makes them: 12 characters of `[A-Za-z0-9]`, as a table key.

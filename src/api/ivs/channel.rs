@@ -22,6 +22,7 @@ use crate::error::ApiError;
 use crate::store::arn::ResourceType;
 use crate::store::ivs::Channel as Record;
 use crate::store::{RegionState, page};
+use crate::text::concat;
 
 /// ListChannels' page size when the caller gives none (model doc: 100).
 const DEFAULT_MAX_RESULTS: i32 = 100;
@@ -350,13 +351,22 @@ pub fn to_api(st: &RegionState, c: &Record) -> Channel {
         recording_configuration_arn: Some(c.recording_configuration_arn.to_string()),
         playback_restriction_policy_arn: Some(c.playback_restriction_policy_arn.to_string()),
         ad_configuration_arn: Some(c.ad_configuration_arn.to_string()),
-        ingest_endpoint: Some(format!("{prefix}.global-contribute.live-video.net")),
-        playback_url: Some(format!(
-            "https://{prefix}.{region}.playback.live-video.net/api/video/v1/{region}.{}.channel.{}.m3u8",
-            st.scope.account, c.id
-        )),
+        ingest_endpoint: Some(concat(&[prefix, ".global-contribute.live-video.net"])),
+        playback_url: Some(concat(&[
+            "https://",
+            prefix,
+            ".",
+            region,
+            ".playback.live-video.net/api/video/v1/",
+            region,
+            ".",
+            &st.scope.account,
+            ".channel.",
+            &c.id,
+            ".m3u8",
+        ])),
         srt: Some(Srt {
-            endpoint: Some(format!("{prefix}.srt.live-video.net")),
+            endpoint: Some(concat(&[prefix, ".srt.live-video.net"])),
             passphrase: Some(c.srt_passphrase.to_string()),
         }),
         tags: Some(c.tags.clone()),

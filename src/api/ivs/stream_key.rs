@@ -102,9 +102,15 @@ fn insert(st: &mut RegionState, channel_id: &Key, tags: Tags) -> StreamKey {
 /// A new stream key for the channel with id `channel_id`, not yet stored: the caller stores
 /// it and lists its id in the channel's `stream_keys`.
 pub fn new_record(st: &RegionState, channel_id: &Key, tags: Tags) -> Record {
+    const SECRET_LEN: usize = 30;
     let id = st.ids.resource_id();
-    let secret = st.ids.alphanumeric(30);
-    let value = format!("sk_{}_{id}_{secret}", st.scope.region);
+    // `sk_{region}_{id}_{secret}` (reference, quick fact 5), in one allocation.
+    let region = &st.scope.region;
+    let mut value = String::with_capacity(3 + region.len() + 1 + id.len() + 1 + SECRET_LEN);
+    for part in ["sk_", region, "_", &id, "_"] {
+        value.push_str(part);
+    }
+    st.ids.push_alphanumeric(&mut value, SECRET_LEN);
     Record { value: value.into(), channel_id: channel_id.clone(), id, tags }
 }
 
