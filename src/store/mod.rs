@@ -102,6 +102,9 @@ pub struct RegionState {
     pub token_key: Arc<crate::tokens::TokenKey>,
     /// Whether the endpoint prefixes are not persisted yet.
     meta_dirty: bool,
+    /// Whether the tables note which rows change (only when persisted): when they do not,
+    /// there is nothing of theirs to forget after a write.
+    tracking: bool,
 }
 
 /// Every table of a scope, named as persistence and state documents name them: the one list
@@ -177,7 +180,9 @@ impl Changes for RegionState {
 
     fn forget_changes(&mut self) {
         self.meta_dirty = false;
-        self.each_table_mut(&mut |_, table| table.forget_changes());
+        if self.tracking {
+            self.each_table_mut(&mut |_, table| table.forget_changes());
+        }
         self.events.forget_changes();
     }
 }
@@ -241,6 +246,7 @@ impl RegionState {
         let stage_endpoint_prefix = ids.hex(12);
         RegionState {
             meta_dirty: true,
+            tracking: false,
             scope,
             ids,
             endpoint_prefix,
@@ -551,6 +557,7 @@ impl Store {
         let seed = self.seed.map(|s| s ^ generation.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let mut state = RegionState::new(scope, seed, token_key, self.events.clone());
         if self.persister.is_some() {
+            state.tracking = true;
             state.each_table_mut(&mut |_, table| table.track_changes());
         }
         state

@@ -159,7 +159,9 @@ impl<T: Serialize + DeserializeOwned> AnyTable for Table<T> {
 
     fn import(&mut self, rows: serde_json::Value) -> Result<(), serde_json::Error> {
         self.rows = serde_json::from_value(rows)?;
-        self.dirty = self.rows.keys().cloned().collect();
+        if self.track {
+            self.dirty = self.rows.keys().cloned().collect();
+        }
         Ok(())
     }
 }
