@@ -173,16 +173,16 @@ pub fn update_channel(
     // Everything is checked before anything changes, so a refused update leaves no trace.
     let recording_configuration_arn =
         reference(st, input.recording_configuration_arn, ResourceType::RecordingConfiguration)?
-            .unwrap_or_else(|| current.recording_configuration_arn.to_string());
+            .unwrap_or_else(|| String::from(&*current.recording_configuration_arn));
     let playback_restriction_policy_arn = reference(
         st,
         input.playback_restriction_policy_arn,
         ResourceType::PlaybackRestrictionPolicy,
     )?
-    .unwrap_or_else(|| current.playback_restriction_policy_arn.to_string());
+    .unwrap_or_else(|| String::from(&*current.playback_restriction_policy_arn));
     let ad_configuration_arn =
         reference(st, input.ad_configuration_arn, ResourceType::AdConfiguration)?
-            .unwrap_or_else(|| current.ad_configuration_arn.to_string());
+            .unwrap_or_else(|| String::from(&*current.ad_configuration_arn));
     let channel_type = input.r#type.unwrap_or(current.channel_type);
     let container_format = input.container_format.unwrap_or(current.container_format);
     let preset = preset_for(channel_type, input.preset, current.preset)?;
@@ -340,7 +340,7 @@ pub fn to_api(st: &RegionState, c: &Record) -> Channel {
     let region = &st.scope.region;
     Channel {
         arn: Some(arn(st, c)),
-        name: Some(c.name.to_string()),
+        name: Some(String::from(&*c.name)),
         latency_mode: Some(c.latency_mode),
         r#type: Some(c.channel_type),
         authorized: Some(c.authorized),
@@ -348,9 +348,9 @@ pub fn to_api(st: &RegionState, c: &Record) -> Channel {
         preset: Some(c.preset),
         container_format: Some(c.container_format),
         multitrack_input_configuration: Some(c.multitrack_input_configuration.clone()),
-        recording_configuration_arn: Some(c.recording_configuration_arn.to_string()),
-        playback_restriction_policy_arn: Some(c.playback_restriction_policy_arn.to_string()),
-        ad_configuration_arn: Some(c.ad_configuration_arn.to_string()),
+        recording_configuration_arn: Some(String::from(&*c.recording_configuration_arn)),
+        playback_restriction_policy_arn: Some(String::from(&*c.playback_restriction_policy_arn)),
+        ad_configuration_arn: Some(String::from(&*c.ad_configuration_arn)),
         ingest_endpoint: Some(concat(&[prefix, ".global-contribute.live-video.net"])),
         playback_url: Some(concat(&[
             "https://",
@@ -367,7 +367,7 @@ pub fn to_api(st: &RegionState, c: &Record) -> Channel {
         ])),
         srt: Some(Srt {
             endpoint: Some(concat(&[prefix, ".srt.live-video.net"])),
-            passphrase: Some(c.srt_passphrase.to_string()),
+            passphrase: Some(String::from(&*c.srt_passphrase)),
         }),
         tags: Some(c.tags.clone()),
     }
@@ -376,15 +376,15 @@ pub fn to_api(st: &RegionState, c: &Record) -> Channel {
 fn summary(st: &RegionState, c: &Record) -> ChannelSummary {
     ChannelSummary {
         arn: Some(arn(st, c)),
-        name: Some(c.name.to_string()),
+        name: Some(String::from(&*c.name)),
         latency_mode: Some(c.latency_mode),
         r#type: Some(c.channel_type),
         authorized: Some(c.authorized),
         insecure_ingest: Some(c.insecure_ingest),
         preset: Some(c.preset),
-        recording_configuration_arn: Some(c.recording_configuration_arn.to_string()),
-        playback_restriction_policy_arn: Some(c.playback_restriction_policy_arn.to_string()),
-        ad_configuration_arn: Some(c.ad_configuration_arn.to_string()),
+        recording_configuration_arn: Some(String::from(&*c.recording_configuration_arn)),
+        playback_restriction_policy_arn: Some(String::from(&*c.playback_restriction_policy_arn)),
+        ad_configuration_arn: Some(String::from(&*c.ad_configuration_arn)),
         tags: Some(c.tags.clone()),
     }
 }

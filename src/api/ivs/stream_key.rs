@@ -126,7 +126,7 @@ pub fn to_api(st: &RegionState, k: &Record) -> StreamKey {
     StreamKey {
         arn: Some(st.arn_of(ResourceType::StreamKey, &k.id)),
         channel_arn: Some(st.arn_of(ResourceType::Channel, &k.channel_id)),
-        value: Some(k.value.to_string()),
+        value: Some(String::from(&*k.value)),
         tags: Some(k.tags.clone()),
     }
 }
