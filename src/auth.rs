@@ -34,7 +34,7 @@ use subtle::ConstantTimeEq;
 pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 
 /// The endpoint that stays open whatever the mode: Docker's health check cannot sign.
-const HEALTH: &str = "/_ivs-local/health";
+const HEALTH: &str = crate::api::internal::HEALTH_PATH;
 const INTERNAL_PREFIX: &str = "/_ivs-local/";
 
 /// `--auth`: which requests must be signed by a key of the credentials file.

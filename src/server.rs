@@ -8,6 +8,7 @@
 //! The time limits and the bounds on connections and requests are `limits.rs`'s.
 
 use crate::api;
+use crate::api::internal::HEALTH_PATH;
 use crate::auth::{self, AuthConfig};
 use crate::context::Defaults;
 use crate::cors::{self, AllowedOrigins, Cors};
@@ -108,10 +109,7 @@ fn front_and_app(config: Config, store: Store) -> (Front, Arc<App>) {
         tls: config.tls,
     });
     let internal = Router::new()
-        .route(
-            "/_ivs-local/health",
-            get(api::internal::health).fallback(api::internal::wrong_method),
-        )
+        .route(HEALTH_PATH, get(api::internal::health).fallback(api::internal::wrong_method))
         .route(
             "/_ivs-local/reset",
             post(api::internal::reset).fallback(api::internal::wrong_method),
@@ -248,8 +246,12 @@ impl FrontState {
         B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<axum::BoxError>,
     {
+        // The health check is answered even at the limit: an orchestrator asking whether the
+        // server is up must not take a busy server for a dead one. It is cheap, and the
+        // connection limit still bounds how many can come at once.
         let _permit = match self.in_flight.enter() {
-            Ok(permit) => permit,
+            Ok(permit) => Some(permit),
+            Err(_) if parts.uri.path() == HEALTH_PATH => None,
             // The body is not read, so the connection cannot be used again.
             Err(refused) if has_body => return closing(refused.into_response()),
             Err(refused) => return refused.into_response(),

@@ -324,6 +324,11 @@ async fn requests_beyond_the_in_flight_limit_are_throttled_until_slots_free() {
     assert_eq!(refused.status, 429, "{:?}", refused.json);
     assert_eq!(refused.error_type.as_deref(), Some("ThrottlingException"));
     assert!(refused.message().contains("--max-in-flight"), "{}", refused.message());
+    // A busy server is not a dead one: the health check still answers.
+    let health = reqwest::Client::new().get(format!("{}/_ivs-local/health", server.url));
+    let health = promptly("health at the limit", server.send(health)).await;
+    assert_eq!(health.status, 200, "{:?}", health.json);
+    assert_eq!(health.json["status"], "running", "{:?}", health.json);
 
     for held in held {
         assert!(held.await.unwrap().starts_with("HTTP/1.1 408"));

@@ -12,6 +12,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+/// Where [`health`] is served. Strict authentication leaves it open, and the in-flight limit
+/// does not refuse it (`server.rs`).
+pub const HEALTH_PATH: &str = "/_ivs-local/health";
+
 pub async fn health(State(app): State<Arc<App>>) -> Json<Value> {
     let services: serde_json::Map<String, Value> = Service::ALL
         .iter()
