@@ -336,9 +336,10 @@ impl FrontState {
         let error = match read {
             Ok(Ok(bytes)) => return Ok(bytes),
             Ok(Err(BodyError::TooLarge)) => api::body_too_large(),
-            // The client went away mid-body; nobody reads this answer.
+            // Broken framing (a bad chunk size, a body cut short): the request is malformed, not
+            // too large. If the client went away, nobody reads this answer.
             Ok(Err(BodyError::Failed)) => ApiError::protocol(
-                ProtocolError::PayloadTooLarge,
+                ProtocolError::Serialization,
                 "The request body could not be read.".to_string(),
             ),
             Err(_) => ApiError::protocol(

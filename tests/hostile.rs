@@ -306,6 +306,29 @@ async fn endless_chunked_bodies_end_at_the_size_limit_or_the_body_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_with_broken_chunked_framing_is_a_bad_request() {
+    let server = start(Limits::default()).await;
+    let mut stream = connect(server.addr).await;
+    stream
+        .write_all(
+            b"POST /CreateChannel HTTP/1.1\r\nHost: localhost\r\n\
+              Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n\
+              zz\r\n{}\r\n0\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut stream, Duration::from_secs(5))
+        .await
+        .expect("the server answers and closes the connection");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let lower = answer.to_lowercase();
+    assert!(lower.contains("x-amzn-errortype: serializationexception"), "{answer}");
+    assert!(lower.contains("connection: close"), "{answer}");
+    well_behaved(&server, "after-bad-framing").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_beyond_the_in_flight_limit_are_throttled_until_slots_free() {
     let server = start(Limits {
         max_in_flight: 2,
