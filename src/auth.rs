@@ -35,7 +35,7 @@ pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 
 /// The endpoint that stays open whatever the mode: Docker's health check cannot sign.
 const HEALTH: &str = crate::api::internal::HEALTH_PATH;
-const INTERNAL_PREFIX: &str = "/_ivs-local/";
+const INTERNAL_PREFIX: &str = crate::api::internal::PREFIX;
 
 /// `--auth`: which requests must be signed by a key of the credentials file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

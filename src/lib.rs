@@ -37,6 +37,5 @@ pub mod server;
 pub mod sim;
 pub mod store;
 pub mod sts;
-pub mod text;
 pub mod tls;
 pub mod tokens;

@@ -1,5 +1,5 @@
 //! The log: one line per event, filtered by `RUST_LOG` (`info` by default, which logs one line
-//! per request, see `server::access_log`).
+//! per request, see `server::log_request`).
 //!
 //! Lines look like `tracing_subscriber`'s default ("full") format, and are `logfmt` after the
 //! target:
@@ -32,7 +32,7 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
 use tracing_subscriber::registry::LookupSpan;
 
-/// Installs the global subscriber, writing to `writer` (`std::io::stdout` in the binary);
+/// Installs the global subscriber, writing to `writer` ([`Stdout`] in the binary);
 /// `default_filter` applies when `RUST_LOG` is unset or invalid. The level is coloured only
 /// when stdout is a terminal.
 pub fn install<W>(default_filter: &str, writer: W)

@@ -300,7 +300,7 @@ impl FrontState {
         caller: Option<&auth::Caller>,
     ) -> Response {
         use tower::ServiceExt;
-        if !parts.uri.path().starts_with("/_ivs-local/") {
+        if !parts.uri.path().starts_with(api::internal::PREFIX) {
             return api::handle(&self.app, parts, &body, request_id, caller);
         }
         // The parts stay with the caller, for the access log; the router gets what it reads.

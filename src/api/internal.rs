@@ -12,6 +12,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+/// The paths of the control API start with this; every other path is an AWS API's.
+pub const PREFIX: &str = "/_ivs-local/";
+
 /// Where [`health`] is served. Strict authentication leaves it open, and the in-flight limit
 /// does not refuse it (`server.rs`).
 pub const HEALTH_PATH: &str = "/_ivs-local/health";

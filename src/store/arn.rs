@@ -150,16 +150,7 @@ impl Arn {
 
 /// `arn:aws:ivs:{region}:{account}:{type}/{id}`, built in one allocation.
 pub fn format(region: &str, account: &str, resource_type: ResourceType, id: &str) -> String {
-    crate::text::concat(&[
-        "arn:aws:ivs:",
-        region,
-        ":",
-        account,
-        ":",
-        resource_type.as_str(),
-        "/",
-        id,
-    ])
+    ["arn:aws:ivs:", region, ":", account, ":", resource_type.as_str(), "/", id].concat()
 }
 
 impl fmt::Display for Arn {

@@ -69,8 +69,9 @@ impl IvsState {
 #[serde(rename_all = "camelCase")]
 pub struct Channel {
     pub id: Key,
-    /// Inline up to 24 bytes, as most names are.
-    pub name: Key,
+    /// Inline up to 24 bytes, as most names are (the same string type as [`Key`], though a
+    /// name is not one).
+    pub name: compact_str::CompactString,
     pub latency_mode: ChannelLatencyMode,
     pub channel_type: ChannelType,
     pub authorized: bool,

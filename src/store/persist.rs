@@ -11,8 +11,8 @@
 //!    with an fsync (group commit: concurrent requests share one sync), then publishes the
 //!    highest sequence number committed.
 //! 4. The request's task remembers the highest sequence number it handed over
-//!    ([`note_written`]); the server's `durable` middleware waits for it to be committed before
-//!    the answer leaves.
+//!    ([`note_written`]); `server::Front` waits for it to be committed before the answer
+//!    leaves.
 //!
 //! A batch is one transaction, so a request's changes are on disk entirely or not at all.
 //! Rows are keyed `{account}/{region}/{table}/{id}`; a removed row is deleted, so the file holds

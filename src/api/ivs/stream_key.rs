@@ -86,7 +86,6 @@ pub fn delete_stream_key(
     Ok(())
 }
 
-/// Creates a stream key for an existing channel and returns a copy of it.
 /// Gives the channel with id `channel_id` a new stream key; the key's answer.
 fn insert(st: &mut RegionState, channel_id: &Key, tags: Tags) -> StreamKey {
     let key = new_record(st, channel_id, tags);
