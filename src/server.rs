@@ -83,8 +83,8 @@ pub struct App {
     pub tls: Arc<Tls>,
 }
 
-/// Set on a response by `api::handle`, for the access log.
-#[derive(Clone)]
+/// What `api::handle` routed a request to, for the access log.
+#[derive(Clone, Copy)]
 pub struct Handled {
     pub service: &'static str,
     pub operation: &'static str,
@@ -213,19 +213,19 @@ impl Front {
         let (mut parts, body) = request.into_parts();
         let has_body = !body.is_end_stream();
         let cors = Cors::new(&state.cors_origins, &parts.headers);
-        let mut response = if Cors::is_preflight(&parts.method, has_body) {
-            cors::preflight(&parts.headers)
+        let (mut response, handled) = if Cors::is_preflight(&parts.method, has_body) {
+            (cors::preflight(&parts.headers), None)
         } else {
             // Outside the panic guard only what cannot panic: a 500 from a panic still gets
             // its CORS headers, request id and log line.
             let guarded = AssertUnwindSafe(state.admit(&mut parts, body, has_body, id));
             match guarded.catch_unwind().await {
-                Ok(response) => response,
-                Err(_) => ApiError::internal("a handler panicked").into_response(),
+                Ok(answer) => answer,
+                Err(_) => (ApiError::internal("a handler panicked").into_response(), None),
             }
         };
         cors.finish(&mut response);
-        log_request(id, &parts, &response, started);
+        log_request(id, &parts, &response, handled, started);
         if let Ok(value) = HeaderValue::from_str(id) {
             response.headers_mut().insert(crate::error::REQUEST_ID, value);
         }
@@ -234,14 +234,15 @@ impl Front {
 }
 
 impl FrontState {
-    /// Within the in-flight bound: the whole body, the signature, then the answer.
+    /// Within the in-flight bound: the whole body, the signature, then the answer, with what
+    /// `api::handle` routed the request to.
     async fn admit<B>(
         &self,
         parts: &mut axum::http::request::Parts,
         body: B,
         has_body: bool,
         request_id: &str,
-    ) -> Response
+    ) -> (Response, Option<Handled>)
     where
         B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<axum::BoxError>,
@@ -253,13 +254,13 @@ impl FrontState {
             Ok(permit) => Some(permit),
             Err(_) if parts.uri.path() == HEALTH_PATH => None,
             // The body is not read, so the connection cannot be used again.
-            Err(refused) if has_body => return closing(refused.into_response()),
-            Err(refused) => return refused.into_response(),
+            Err(refused) if has_body => return (closing(refused.into_response()), None),
+            Err(refused) => return (refused.into_response(), None),
         };
         let body = if has_body {
             match self.whole_body(body).await {
                 Ok(bytes) => bytes,
-                Err(refused) => return closing(refused.into_response()),
+                Err(refused) => return (closing(refused.into_response()), None),
             }
         } else {
             bytes::Bytes::new()
@@ -267,7 +268,7 @@ impl FrontState {
         let caller = match &self.verifier {
             Some(verifier) => match auth::check(verifier, parts, &body, request_id) {
                 Ok(caller) => caller,
-                Err(refused) => return *refused,
+                Err(refused) => return (*refused, None),
             },
             None => None,
         };
@@ -275,7 +276,7 @@ impl FrontState {
             return self.dispatch(parts, body, request_id, caller.as_ref()).await;
         };
         // With `--data-dir`, the answer waits until what the request changed is on disk.
-        let (response, written) = crate::store::persist::tracking(self.dispatch(
+        let ((response, handled), written) = crate::store::persist::tracking(self.dispatch(
             parts,
             body,
             request_id,
@@ -283,11 +284,11 @@ impl FrontState {
         ))
         .await;
         if written == 0 {
-            return response;
+            return (response, handled);
         }
         match persister.wait(written).await {
-            Ok(()) => response,
-            Err(e) => ApiError::internal(&e).into_response(),
+            Ok(()) => (response, handled),
+            Err(e) => (ApiError::internal(&e).into_response(), handled),
         }
     }
 
@@ -298,7 +299,7 @@ impl FrontState {
         body: bytes::Bytes,
         request_id: &str,
         caller: Option<&auth::Caller>,
-    ) -> Response {
+    ) -> (Response, Option<Handled>) {
         use tower::ServiceExt;
         if !parts.uri.path().starts_with(api::internal::PREFIX) {
             return api::handle(&self.app, parts, &body, request_id, caller);
@@ -309,7 +310,7 @@ impl FrontState {
         *request.uri_mut() = parts.uri.clone();
         *request.headers_mut() = std::mem::take(&mut parts.headers);
         match self.internal.clone().oneshot(request).await {
-            Ok(response) => response,
+            Ok(response) => (response, None),
             Err(never) => match never {},
         }
     }
@@ -646,18 +647,18 @@ async fn accept_failed(e: std::io::Error) {
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 }
 
-/// The access log: one line per request, at `info`. Fields are strings and integers, which
-/// `logging::Line` writes without formatting machinery.
+/// The access log: one line per request, at `info` (`logging::Access`).
 fn log_request(
     id: &str,
     request: &axum::http::request::Parts,
     response: &Response,
+    handled: Option<Handled>,
     started: Instant,
 ) {
-    if !tracing::enabled!(tracing::Level::INFO) {
+    if !crate::logging::Access::enabled() {
         return;
     }
-    let (service, operation) = match response.extensions().get::<Handled>() {
+    let (service, operation) = match handled {
         Some(h) => (h.service, h.operation),
         None => ("-", "-"),
     };
@@ -666,17 +667,17 @@ fn log_request(
         .get(crate::error::ERROR_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    tracing::info!(
-        request_id = id,
-        method = request.method.as_str(),
-        path = request.uri.path(),
+    crate::logging::Access {
+        request_id: id,
+        method: request.method.as_str(),
+        path: request.uri.path(),
         service,
         operation,
-        status = response.status().as_u16(),
+        status: response.status().as_u16(),
         error,
-        latency_us = started.elapsed().as_micros() as u64,
-        "request"
-    );
+        latency_us: started.elapsed().as_micros() as u64,
+    }
+    .log();
 }
 
 /// An answer's body, holding its connection busy until hyper has written it and drops it.

@@ -36,14 +36,15 @@ use serde_json::Value;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Serves one AWS API request, whose body `server::Front` has read. `caller` is the key
-/// strict authentication verified, if it did.
+/// strict authentication verified, if it did. With the answer, the service and operation it
+/// was routed to, for the access log.
 pub fn handle(
     app: &App,
     parts: &Parts,
     body: &Bytes,
     request_id: &str,
     caller: Option<&crate::auth::Caller>,
-) -> Response {
+) -> (Response, Option<Handled>) {
     let query = parts.uri.query();
     let mut ctx = RequestContext::new(request_id, &parts.headers, query, &app.defaults);
     // Strict authentication verified the key: the credentials file's account for it wins.
@@ -55,28 +56,22 @@ pub fn handle(
         // The target header decides: some Cloud Control clients also send STS-like
         // `?Action=...&Version=...` query strings.
         if crate::cloudcontrol::is_cloudcontrol(&parts.headers) {
-            let (mut response, operation) =
+            let (response, operation) =
                 crate::cloudcontrol::handle(app, &ctx, &parts.headers, body);
-            response.extensions_mut().insert(Handled { service: "cloudcontrol", operation });
-            return response;
+            return (response, Some(Handled { service: "cloudcontrol", operation }));
         }
-        let mut response = crate::sts::handle(&ctx, &parts.headers, query, body);
-        response.extensions_mut().insert(Handled { service: "sts", operation: "-" });
-        return response;
+        let response = crate::sts::handle(&ctx, &parts.headers, query, body);
+        return (response, Some(Handled { service: "sts", operation: "-" }));
     }
 
     let route = match routing::route(parts.method.as_str(), parts.uri.path()) {
         Ok(route) => route,
-        Err(e) => return e.into_response(),
+        Err(e) => return (e.into_response(), None),
     };
     let operation = route.operation;
     let raw = RawInput { labels: &route.labels, query, headers: &parts.headers, body };
-    let mut response =
-        execute(app, &ctx, operation, &raw).unwrap_or_else(IntoResponse::into_response);
-    response
-        .extensions_mut()
-        .insert(Handled { service: operation.service().name(), operation: operation.name() });
-    response
+    let response = execute(app, &ctx, operation, &raw).unwrap_or_else(IntoResponse::into_response);
+    (response, Some(Handled { service: operation.service().name(), operation: operation.name() }))
 }
 
 /// The 413 for a body over [`MAX_BODY_BYTES`].
