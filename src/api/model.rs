@@ -77,7 +77,22 @@ impl Operation {
 
     /// This operation's entry in its service model.
     pub fn def(self) -> &'static OperationDef {
-        &model(self.service()).operations[self.name()]
+        // A request asks several times; an index into a table saves a walk of the operations'
+        // tree by name each time.
+        static DEFS: LazyLock<[Vec<&'static OperationDef>; 2]> = LazyLock::new(|| {
+            let by_name = |op: Operation| &model(op.service()).operations[op.name()];
+            [
+                ivs::Operation::ALL.iter().map(|&op| by_name(Operation::Ivs(op))).collect(),
+                ivs_realtime::Operation::ALL
+                    .iter()
+                    .map(|&op| by_name(Operation::Realtime(op)))
+                    .collect(),
+            ]
+        });
+        match self {
+            Operation::Ivs(op) => DEFS[0][op as usize],
+            Operation::Realtime(op) => DEFS[1][op as usize],
+        }
     }
 }
 
@@ -261,6 +276,14 @@ impl Pattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_operation_finds_its_own_entry() {
+        for op in Operation::all() {
+            let named = &model(op.service()).operations[op.name()];
+            assert!(std::ptr::eq(op.def(), named), "{}", op.name());
+        }
+    }
 
     #[test]
     fn every_model_pattern_compiles_and_accepts_what_aws_generates() {
