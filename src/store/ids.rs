@@ -67,11 +67,15 @@ impl IdGen {
         let mut rng = self.rng.lock();
         while left > 0 {
             rng.fill_bytes(&mut block);
-            let drawn = block.iter().map(|b| usize::from(b >> 2)).filter(|&i| i < ALPHABET.len());
             let mut len = 0;
-            for (slot, i) in chars.iter_mut().zip(drawn.take(left)) {
-                *slot = ALPHABET[i];
-                len += 1;
+            for &b in &block {
+                if let Some(&c) = ALPHABET.get(usize::from(b >> 2)) {
+                    chars[len] = c;
+                    len += 1;
+                    if len == left {
+                        break;
+                    }
+                }
             }
             put(&chars[..len]);
             left -= len;
