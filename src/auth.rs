@@ -17,6 +17,7 @@
 //! as header-signed requests and `X-Amz-Expires` is only a signed parameter, as every AWS
 //! service but S3 does.
 
+use crate::api::internal;
 use crate::error::{ApiError, ProtocolError};
 use aws_sigv4::http_request::{
     SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
@@ -32,10 +33,6 @@ use subtle::ConstantTimeEq;
 
 /// How far a request's time may be from the server's, either way (AWS's window).
 pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
-
-/// The endpoint that stays open whatever the mode: Docker's health check cannot sign.
-const HEALTH: &str = crate::api::internal::HEALTH_PATH;
-const INTERNAL_PREFIX: &str = crate::api::internal::PREFIX;
 
 /// `--auth`: which requests must be signed by a key of the credentials file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -180,8 +177,9 @@ pub fn check(
     request_id: &str,
 ) -> Result<Option<Caller>, Box<Response>> {
     let path = parts.uri.path();
-    let open = path == HEALTH
-        || (verifier.mode == AuthMode::StrictAwsOnly && path.starts_with(INTERNAL_PREFIX));
+    // The health check stays open whatever the mode: Docker's health check cannot sign.
+    let open = path == internal::HEALTH_PATH
+        || (verifier.mode == AuthMode::StrictAwsOnly && path.starts_with(internal::PREFIX));
     if open {
         return Ok(None);
     }
@@ -213,7 +211,7 @@ enum Protocol {
 impl Protocol {
     fn of(path: &str, headers: &HeaderMap) -> Self {
         if path != "/" {
-            return Protocol::RestJson { internal: path.starts_with(INTERNAL_PREFIX) };
+            return Protocol::RestJson { internal: path.starts_with(internal::PREFIX) };
         }
         if headers.contains_key("x-amz-target") {
             Protocol::Coral { cloudcontrol: crate::cloudcontrol::is_cloudcontrol(headers) }

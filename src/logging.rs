@@ -5,12 +5,12 @@
 //! target:
 //!
 //! ```text
-//! 2026-11-22T11:30:37.185026Z  INFO ivs_local::server: request request_id=ef07... method=POST path=/GetChannel status=200 latency_us=68
+//! 2026-11-22T11:30:37.185026Z  INFO ivs_local::server: request request_id=ef07... method=POST path=/GetChannel service=ivs operation=GetChannel status=200 error=- latency_us=68
 //! ```
 //!
-//! [`Line`] formats them, but for the access line, which [`Access`] formats the same way
-//! without going through the subscriber. The default formatter was the most expensive step of a GetChannel
-//! after the kernel's TCP path (about 12,000 instructions a line: a `Debug` visit of every
+//! [`Line`] formats them; the access line, written for every request, [`Access`] formats the
+//! same way without going through the subscriber. The default formatter was the most expensive
+//! step of a GetChannel after the kernel's TCP path (about 12,000 instructions a line: a `Debug` visit of every
 //! field, styling through `nu_ansi_term` even with colours off, `chrono`-style timestamp
 //! formatting); `Line` writes strings and integers straight into the line buffer.
 //!
@@ -97,9 +97,9 @@ impl Access<'_> {
     }
 
     /// Logs the line. Once [`install`] has run, the line is formatted here, as [`Line`] formats
-    /// the same event, and handed to the subscriber's writer: the subscriber's way (a visitor call per
-    /// field, a buffer of its own, a look-up of the current span) cost about twice as much, for
-    /// a line written on every request. Otherwise it is an event like any other.
+    /// the same event, and handed to the subscriber's writer: the subscriber's way (a visitor
+    /// call per field, a buffer of its own, a look-up of the current span) cost about twice as
+    /// much, for a line written on every request. Otherwise it is an event like any other.
     pub fn log(&self) {
         let Some(direct) = DIRECT.get() else {
             return self.event();
