@@ -22,7 +22,10 @@
 //!    session of 10,000 participants.
 //!
 //! Client and servers share the machine's cores; all traffic goes to 127.0.0.1 and every loop is
-//! bounded by a count and a deadline. A results table is printed at the end, closing with the
+//! bounded by a count and a deadline. Each load row gives the server's CPU time and the context
+//! switches of the server's and the client's threads per request: when the server is the slower
+//! side, the client's threads run out of work, sleep, and preempt the server's workers when its
+//! answers wake them, which costs both sides CPU and widens the latency tail. A results table is printed at the end, closing with the
 //! targets of issue 9 point 6 (throughput and p99 against the bare server, idle RSS, memory per
 //! channel), each marked met or not.
 //!
@@ -734,6 +737,25 @@ fn cpu_time(pid: u32) -> Duration {
     Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND)
 }
 
+/// Voluntary and involuntary context switches of all of a process's threads.
+fn context_switches(pid: u32) -> (u64, u64) {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return (0, 0) };
+    let mut total = (0, 0);
+    for task in tasks.flatten() {
+        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        for line in status.lines() {
+            let count =
+                |prefix: &str| -> Option<u64> { line.strip_prefix(prefix)?.trim().parse().ok() };
+            if let Some(n) = count("voluntary_ctxt_switches:") {
+                total.0 += n;
+            } else if let Some(n) = count("nonvoluntary_ctxt_switches:") {
+                total.1 += n;
+            }
+        }
+    }
+    total
+}
+
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -895,6 +917,37 @@ struct LoadResult {
     answered: usize,
     /// User and system CPU time of the server process over the whole run, warmup included.
     server_cpu: Option<Duration>,
+    /// Context switches of the server's threads and of this process's (the client's) over the
+    /// whole run, warmup included.
+    switches: Option<Switches>,
+}
+
+/// Context switches over a run, summed over a process's threads.
+#[derive(Clone, Copy, Default)]
+struct Switches {
+    /// The server's threads waited for work (mostly a worker parking).
+    server_voluntary: u64,
+    /// The server's threads were preempted, mostly by a client thread woken by an answer.
+    server_involuntary: u64,
+    /// The client's threads waited for answers.
+    client_voluntary: u64,
+}
+
+impl Switches {
+    /// The counts now: the server's (`pid`) and this process's.
+    fn now(pid: u32) -> Switches {
+        let (server_voluntary, server_involuntary) = context_switches(pid);
+        let (client_voluntary, _) = context_switches(std::process::id());
+        Switches { server_voluntary, server_involuntary, client_voluntary }
+    }
+
+    fn since(self, before: Switches) -> Switches {
+        Switches {
+            server_voluntary: self.server_voluntary.saturating_sub(before.server_voluntary),
+            server_involuntary: self.server_involuntary.saturating_sub(before.server_involuntary),
+            client_voluntary: self.client_voluntary.saturating_sub(before.client_voluntary),
+        }
+    }
 }
 
 impl LoadResult {
@@ -907,6 +960,17 @@ impl LoadResult {
     fn cpu_us_per_request(&self) -> Option<f64> {
         let cpu = self.server_cpu?;
         (self.answered > 0).then(|| cpu.as_secs_f64() * 1e6 / self.answered as f64)
+    }
+
+    /// Context switches per 1,000 answered requests.
+    fn switches_per_1000(&self) -> Option<Switches> {
+        let s = self.switches?;
+        let per = |n: u64| n * 1000 / self.answered.max(1) as u64;
+        Some(Switches {
+            server_voluntary: per(s.server_voluntary),
+            server_involuntary: per(s.server_involuntary),
+            client_voluntary: per(s.client_voluntary),
+        })
     }
 }
 
@@ -957,6 +1021,7 @@ async fn load(port: u16, path: &'static str, workload: Workload) -> LoadResult {
         window: MEASURE,
         answered: 0,
         server_cpu: None,
+        switches: None,
     };
     for task in tasks {
         let (latencies, errors, answered) = task.await.expect("load task");
@@ -1012,8 +1077,10 @@ async fn run_load(server: &Server, workload: &Workload) -> LoadResult {
         Workload::Create => "/CreateChannel",
     };
     let cpu_before = server.cpu_time();
+    let switches_before = Switches::now(server.child.id());
     let mut result = load(server.port, path, workload.clone()).await;
     result.server_cpu = Some(server.cpu_time().saturating_sub(cpu_before));
+    result.switches = Some(Switches::now(server.child.id()).since(switches_before));
     result
 }
 
@@ -1087,10 +1154,17 @@ impl Report {
             Some(us) => format!(", server CPU {us:.1} µs/req"),
             None => String::new(),
         };
+        let switches = match result.switches_per_1000() {
+            Some(s) => format!(
+                ", switches per 1k req: server {} waits + {} preempted, client {} waits",
+                s.server_voluntary, s.server_involuntary, s.client_voluntary
+            ),
+            None => String::new(),
+        };
         self.row(
             what,
             format!(
-                "{:.0} req/s, p50 {:.3} ms, p99 {:.3} ms{cpu}{errors}",
+                "{:.0} req/s, p50 {:.3} ms, p99 {:.3} ms{cpu}{switches}{errors}",
                 result.rps(),
                 ms(median(&result.latencies)),
                 ms(percentile(&result.latencies, 99.0))
