@@ -3,7 +3,9 @@
 //!
 //! - **Freed heap.** The parse trees of the service models (about 0.7 MiB) are freed once the
 //!   models are built, but glibc keeps freed memory below live allocations; `malloc_trim`
-//!   returns it.
+//!   returns it. That is for glibc's allocator, which the library's users and the tests have;
+//!   the binary's jemalloc (`main.rs`) holds freed pages for its decay time and returns them
+//!   as it goes on allocating.
 //! - **Startup code.** The kernel maps an executable's pages as they are first run, and maps
 //!   the 64 KiB around each one with it ("fault-around"), so argument parsing, model parsing,
 //!   regex compilation and the like leave some 6 MiB of our 9 MiB of code resident though the
