@@ -25,9 +25,9 @@
 //! bounded by a count and a deadline. Each load row gives the server's CPU time and the context
 //! switches of the server's and the client's threads per request: when the server is the slower
 //! side, the client's threads run out of work, sleep, and preempt the server's workers when its
-//! answers wake them, which costs both sides CPU and widens the latency tail. A results table is printed at the end, closing with the
-//! targets of issue 9 point 6 (throughput and p99 against the bare server, idle RSS, memory per
-//! channel), each marked met or not.
+//! answers wake them, which costs both sides CPU and widens the latency tail. A results table is
+//! printed at the end, closing with the targets of issue 9 point 6 (throughput and p99 against
+//! the bare server, idle RSS, memory per channel), each marked met or not.
 //!
 //! Options, after `--`: `--targets` runs only what those targets need (idle RSS, memory per
 //! channel, the GetChannel and CreateChannel loads and their baselines); `--rounds N` sets the
@@ -923,7 +923,7 @@ struct LoadResult {
 }
 
 /// Context switches over a run, summed over a process's threads.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct Switches {
     /// The server's threads waited for work (mostly a worker parking).
     server_voluntary: u64,
