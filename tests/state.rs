@@ -172,3 +172,42 @@ async fn state_file_loads_a_document_at_start() {
     let got = second.ivs().get_channel().arn(&channel_arn).send().await.unwrap();
     assert_eq!(got.channel().unwrap().name(), Some("a"));
 }
+
+/// Any access key and region name are accepted, so a scope created by every read would let a
+/// client grow the server without bound by reading in ever new ones. Reads see an empty scope
+/// and leave nothing behind; the first write creates it.
+#[tokio::test]
+async fn reads_in_new_accounts_and_regions_leave_no_scope_behind() {
+    let server = common::start().await;
+    let scopes = |doc: &Value| -> Vec<(String, String)> {
+        doc["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["account"].as_str().unwrap().into(), s["region"].as_str().unwrap().into()))
+            .collect()
+    };
+    for i in 0..20 {
+        let ivs = server.ivs_as(&format!("AKIAREADER{i:010}"), &format!("eu-test-{i}"));
+        assert!(ivs.list_channels().send().await.unwrap().channels().is_empty());
+        let missing = ivs.get_channel().arn(common::missing_arn("channel")).send().await;
+        assert_eq!(
+            missing.unwrap_err().into_service_error().meta().code(),
+            Some("ResourceNotFoundException")
+        );
+        let realtime = server.realtime_as(&format!("AKIAREADER{i:010}"), &format!("eu-test-{i}"));
+        assert!(realtime.list_stages().send().await.unwrap().stages().is_empty());
+    }
+    assert_eq!(scopes(&state(&server).await), Vec::<(String, String)>::new());
+
+    let ivs = server.ivs_as("AKIAREADER0000000000", "eu-test-0");
+    let created = ivs.create_channel().name("first").send().await.unwrap();
+    let arn = created.channel().unwrap().arn().unwrap().to_string();
+    let found = scopes(&state(&server).await);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].1, "eu-test-0");
+    // Reads in the scope now see what was written there.
+    let got = ivs.get_channel().arn(&arn).send().await.unwrap();
+    assert_eq!(got.channel().unwrap().name(), Some("first"));
+    assert_eq!(ivs.list_channels().send().await.unwrap().channels().len(), 1);
+}

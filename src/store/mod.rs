@@ -532,11 +532,25 @@ impl Store {
 
     /// The state of one (account, region), created empty on first use.
     pub fn scope(&self, account: &str, region: &str) -> Arc<ScopeLock> {
-        if let Some(state) = self.scopes.get(&(account, region) as &dyn ScopeKey) {
-            return state.clone();
+        if let Some(state) = self.existing_scope(account, region) {
+            return state;
         }
         let key = Scope { account: account.to_string(), region: region.to_string() };
         self.scopes.entry(key.clone()).or_insert_with(|| self.new_scope(key)).clone()
+    }
+
+    /// The state of one (account, region), if anything has created it.
+    pub fn existing_scope(&self, account: &str, region: &str) -> Option<Arc<ScopeLock>> {
+        self.scopes.get(&(account, region) as &dyn ScopeKey).map(|state| state.clone())
+    }
+
+    /// An empty state for (account, region) that is not kept: what a read sees of a scope that
+    /// does not exist, so that reads in ever new accounts or regions (any access key and any
+    /// region name are accepted) do not each leave a scope behind.
+    pub fn scratch_state(&self, account: &str, region: &str) -> RegionState {
+        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
+        let scope = Scope { account: account.to_string(), region: region.to_string() };
+        self.new_state(scope, generation, self.token_key())
     }
 
     fn new_scope(&self, scope: Scope) -> Arc<ScopeLock> {
