@@ -174,8 +174,9 @@ async fn state_file_loads_a_document_at_start() {
 }
 
 /// Any access key and region name are accepted, so a scope created by every read would let a
-/// client grow the server without bound by reading in ever new ones. Reads see an empty scope
-/// and leave nothing behind; the first write creates it.
+/// client grow the server without bound by reading in ever new ones. Reads, and control-API
+/// calls that can only succeed on a resource that exists, see an empty scope and leave nothing
+/// behind; the first write creates it.
 #[tokio::test]
 async fn reads_in_new_accounts_and_regions_leave_no_scope_behind() {
     let server = common::start().await;
@@ -197,6 +198,30 @@ async fn reads_in_new_accounts_and_regions_leave_no_scope_behind() {
         );
         let realtime = server.realtime_as(&format!("AKIAREADER{i:010}"), &format!("eu-test-{i}"));
         assert!(realtime.list_stages().send().await.unwrap().stages().is_empty());
+    }
+    // The control API's doors that name a scope in a URL or a token: playing a channel and
+    // joining a stage can only succeed where something exists.
+    let control = |path: &str, body: Value| {
+        reqwest::Client::new().post(format!("{}/_ivs-local/{path}", server.url)).json(&body)
+    };
+    for i in 0..5 {
+        let url = format!(
+            "https://abcdefabcdef.eu-play-{i}.playback.live-video.net/api/video/v1/\
+             eu-play-{i}.111122223333.channel.abcdABCDefgh.m3u8"
+        );
+        let played =
+            server.send(control("playback/authorize", json!({ "playbackUrl": url }))).await;
+        assert_eq!(played.status, 404, "{:?}", played.json);
+        // A token with no valid signature, whose resource names a stage in a new region.
+        let claims = json!({ "resource": format!("arn:aws:ivs:eu-join-{i}:111122223333:stage/abcdABCDefgh") });
+        let part = |v: &Value| {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let token =
+            format!("{}.{}.c2ln", part(&json!({"alg": "ES384", "typ": "JWT"})), part(&claims));
+        let joined = server.send(control("stages/join", json!({ "token": token }))).await;
+        assert_eq!(joined.status, 403, "{:?}", joined.json);
     }
     assert_eq!(scopes(&state(&server).await), Vec::<(String, String)>::new());
 

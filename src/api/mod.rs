@@ -344,11 +344,8 @@ fn invoke_read<I: DeserializeOwned, O: Serialize>(
     f: ReadFn<I, O>,
 ) -> Result<Bytes, ApiError> {
     let input = decode(input)?;
-    let output = match app.store.existing_scope(&ctx.account, &ctx.region) {
-        Some(scope) => f(ctx, &scope.read(), input)?,
-        // A read creates no scope.
-        None => f(ctx, &app.store.scratch_state(&ctx.account, &ctx.region), input)?,
-    };
+    let scope = app.store.scope_or_scratch(&ctx.account, &ctx.region);
+    let output = f(ctx, &scope.read(), input)?;
     encode(&output)
 }
 

@@ -64,7 +64,9 @@ fn decide(app: &App, body: &[u8]) -> Result<Decision, ControlError> {
     let url = PlaybackUrl::parse(&request.playback_url)?;
     let origin = request.origin.as_deref().map(str::trim).filter(|o| !o.is_empty());
     let country = request.country.as_deref().map(str::trim).filter(|c| !c.is_empty());
-    let scope = app.store.scope(&url.account, &url.region);
+    // Only a channel that exists can be played, so a URL naming a new region or account makes
+    // no scope.
+    let scope = app.store.scope_or_scratch(&url.account, &url.region);
     // Write: an allowed single-use token is spent under the same lock that checked it.
     let mut st = scope.write();
     if url.prefix != st.endpoint_prefix {

@@ -933,7 +933,9 @@ fn join_with_token(app: &App, body: &[u8]) -> Result<Value, ControlError> {
                 "The token's resource claim '{resource}' is not a stage ARN."
             ))
         })?;
-    let scope = app.store.scope(&stage_arn.account, &stage_arn.region);
+    // Only a stage that exists can be joined, so a token naming a new region or account makes
+    // no scope.
+    let scope = app.store.scope_or_scratch(&stage_arn.account, &stage_arn.region);
     let mut st = scope.write();
     // Token problems (signature, expiry) send no participant event: AWS's monitoring guide
     // says token signature errors are not reported as events, only to the client.
@@ -1052,7 +1054,7 @@ fn find_stage(
         .ok()
         .filter(|a| a.resource_type == ResourceType::Stage)
         .ok_or_else(|| ControlError::bad_request(format!("'{stage_arn}' is not a stage ARN.")))?;
-    let scope = app.store.scope(&arn.account, &arn.region);
+    let scope = app.store.scope_or_scratch(&arn.account, &arn.region);
     if !scope.read().realtime.stages.contains_key(&arn.id) {
         return Err(ControlError::not_found(format!("Stage not found: {stage_arn}")));
     }

@@ -540,17 +540,20 @@ impl Store {
     }
 
     /// The state of one (account, region), if anything has created it.
-    pub fn existing_scope(&self, account: &str, region: &str) -> Option<Arc<ScopeLock>> {
+    fn existing_scope(&self, account: &str, region: &str) -> Option<Arc<ScopeLock>> {
         self.scopes.get(&(account, region) as &dyn ScopeKey).map(|state| state.clone())
     }
 
-    /// An empty state for (account, region) that is not kept: what a read sees of a scope that
-    /// does not exist, so that reads in ever new accounts or regions (any access key and any
-    /// region name are accepted) do not each leave a scope behind.
-    pub fn scratch_state(&self, account: &str, region: &str) -> RegionState {
-        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
-        let scope = Scope { account: account.to_string(), region: region.to_string() };
-        self.new_state(scope, generation, self.token_key())
+    /// The state of one (account, region) if anything has created it, else an empty one that
+    /// is not kept (nor persisted): for requests that change nothing, or that can only succeed
+    /// on a resource that exists. Any access key and any region name are accepted, so if these
+    /// created scopes, a client could grow the server without bound by naming ever new ones.
+    pub fn scope_or_scratch(&self, account: &str, region: &str) -> Arc<ScopeLock> {
+        self.existing_scope(account, region).unwrap_or_else(|| {
+            let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
+            let scope = Scope { account: account.to_string(), region: region.to_string() };
+            Arc::new(Persisted::new(self.new_state(scope, generation, self.token_key()), None))
+        })
     }
 
     fn new_scope(&self, scope: Scope) -> Arc<ScopeLock> {
