@@ -174,9 +174,10 @@ async fn state_file_loads_a_document_at_start() {
 }
 
 /// Any access key and region name are accepted, so a scope created by every read would let a
-/// client grow the server without bound by reading in ever new ones. Reads, and control-API
-/// calls that can only succeed on a resource that exists, see an empty scope and leave nothing
-/// behind; the first write creates it.
+/// client grow the server without bound by reading in ever new ones. Reads (of resources and
+/// of Cloud Control's request records), and control-API calls that can only succeed on a
+/// resource that exists, see an empty scope and leave nothing behind; the first write creates
+/// it.
 #[tokio::test]
 async fn reads_in_new_accounts_and_regions_leave_no_scope_behind() {
     let server = common::start().await;
@@ -222,6 +223,18 @@ async fn reads_in_new_accounts_and_regions_leave_no_scope_behind() {
             format!("{}.{}.c2ln", part(&json!({"alg": "ES384", "typ": "JWT"})), part(&claims));
         let joined = server.send(control("stages/join", json!({ "token": token }))).await;
         assert_eq!(joined.status, 403, "{:?}", joined.json);
+    }
+    // Cloud Control's request records, read in new accounts (a 12-digit access key names one).
+    for i in 0..5 {
+        let config = server.cloudcontrol_as(&format!("4444555566{i:02}"), "secret").build();
+        let cloudcontrol = aws_sdk_cloudcontrol::Client::from_conf(config);
+        let status = cloudcontrol.get_resource_request_status().request_token("none").send().await;
+        assert_eq!(
+            status.unwrap_err().into_service_error().meta().code(),
+            Some("RequestTokenNotFoundException")
+        );
+        let listed = cloudcontrol.list_resource_requests().send().await.unwrap();
+        assert!(listed.resource_request_status_summaries().is_empty());
     }
     assert_eq!(scopes(&state(&server).await), Vec::<(String, String)>::new());
 

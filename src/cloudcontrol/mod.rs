@@ -291,6 +291,12 @@ impl CloudControl<'_> {
         self.app.store.cloudcontrol_requests(&self.ctx.account, &self.ctx.region)
     }
 
+    /// The request records, for the calls that only read them: these make none in an account
+    /// or region that has none.
+    fn requests_to_read(&self) -> std::sync::Arc<crate::store::RequestsLock> {
+        self.app.store.cloudcontrol_requests_or_scratch(&self.ctx.account, &self.ctx.region)
+    }
+
     fn create(&self, input: CreateResourceInput) -> Result<CreateResourceOutput, CcError> {
         let (def, schema) = type_of(&input.type_name)?;
         let desired: Value = serde_json::from_str(&input.desired_state).map_err(|e| {
@@ -557,7 +563,7 @@ impl CloudControl<'_> {
         &self,
         input: GetResourceRequestStatusInput,
     ) -> Result<GetResourceRequestStatusOutput, CcError> {
-        let requests = self.requests();
+        let requests = self.requests_to_read();
         let log = requests.write();
         let event = log
             .get(&input.request_token)
@@ -590,7 +596,7 @@ impl CloudControl<'_> {
         let filter = input.resource_request_status_filter.unwrap_or_default();
         let operations = filter.operations.unwrap_or_default();
         let statuses = filter.operation_statuses.unwrap_or_default();
-        let requests = self.requests();
+        let requests = self.requests_to_read();
         let log = requests.write();
         let mut events = Vec::new();
         let mut next_token = None;
@@ -616,7 +622,7 @@ impl CloudControl<'_> {
         &self,
         input: CancelResourceRequestInput,
     ) -> Result<CancelResourceRequestOutput, CcError> {
-        let requests = self.requests();
+        let requests = self.requests_to_read();
         let log = requests.write();
         let event =
             log.get(&input.request_token).ok_or_else(|| token_not_found(&input.request_token))?;

@@ -585,11 +585,23 @@ impl Store {
         let key = Scope { account: account.to_string(), region: region.to_string() };
         self.cloudcontrol
             .entry(key.clone())
-            .or_insert_with(|| {
-                let requests = ScopedRequests { scope: key, requests: Default::default() };
-                Arc::new(Persisted::new(requests, self.persister.clone()))
-            })
+            .or_insert_with(|| no_requests(key, self.persister.clone()))
             .clone()
+    }
+
+    /// Cloud Control's request records of one (account, region) if any were made there, else
+    /// empty ones that are not kept: for the calls that only read them (see
+    /// [`Store::scope_or_scratch`]).
+    pub fn cloudcontrol_requests_or_scratch(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> Arc<RequestsLock> {
+        let key = Scope { account: account.to_string(), region: region.to_string() };
+        match self.cloudcontrol.get(&key) {
+            Some(requests) => requests.clone(),
+            None => no_requests(key, None),
+        }
     }
 
     /// Forgets every resource (and Cloud Control request) in every scope.
@@ -746,6 +758,11 @@ impl Store {
 }
 
 /// The token-signing key as persisted and exported: its private scalar in hex.
+/// A scope's empty Cloud Control request records.
+fn no_requests(scope: Scope, persister: Option<Arc<Persister>>) -> Arc<RequestsLock> {
+    Arc::new(Persisted::new(ScopedRequests { scope, requests: Default::default() }, persister))
+}
+
 fn token_key_json(key: &crate::tokens::TokenKey) -> Value {
     let hex: String = key.secret_bytes().iter().map(|b| format!("{b:02x}")).collect();
     json!({ "privateKeyHex": hex })
