@@ -536,7 +536,10 @@ impl Store {
             return state;
         }
         let key = Scope { account: account.to_string(), region: region.to_string() };
-        self.scopes.entry(key.clone()).or_insert_with(|| self.new_scope(key)).clone()
+        self.scopes
+            .entry(key.clone())
+            .or_insert_with(|| self.new_scope(key, self.persister.clone()))
+            .clone()
     }
 
     /// The state of one (account, region), if anything has created it.
@@ -550,16 +553,16 @@ impl Store {
     /// created scopes, a client could grow the server without bound by naming ever new ones.
     pub fn scope_or_scratch(&self, account: &str, region: &str) -> Arc<ScopeLock> {
         self.existing_scope(account, region).unwrap_or_else(|| {
-            let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
             let scope = Scope { account: account.to_string(), region: region.to_string() };
-            Arc::new(Persisted::new(self.new_state(scope, generation, self.token_key()), None))
+            self.new_scope(scope, None)
         })
     }
 
-    fn new_scope(&self, scope: Scope) -> Arc<ScopeLock> {
+    /// A new, empty scope, persisted by `persister` if it has one.
+    fn new_scope(&self, scope: Scope, persister: Option<Arc<Persister>>) -> Arc<ScopeLock> {
         let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
         let state = self.new_state(scope, generation, self.token_key());
-        Arc::new(Persisted::new(state, self.persister.clone()))
+        Arc::new(Persisted::new(state, persister))
     }
 
     /// An empty scope. Its id generator is seeded from `--seed` and `generation` (how many
