@@ -10,9 +10,10 @@
 //!
 //! [`Line`] formats them; the access line, written for every request, [`Access`] formats the
 //! same way without going through the subscriber. The default formatter was the most expensive
-//! step of a GetChannel after the kernel's TCP path (about 12,000 instructions a line: a `Debug` visit of every
-//! field, styling through `nu_ansi_term` even with colours off, `chrono`-style timestamp
-//! formatting); `Line` writes strings and integers straight into the line buffer.
+//! step of a GetChannel after the kernel's TCP path (about 12,000 instructions a line: a
+//! `Debug` visit of every field, styling through `nu_ansi_term` even with colours off,
+//! `chrono`-style timestamp formatting); `Line` writes strings and integers straight into the
+//! line buffer.
 //!
 //! The binary writes through [`Stdout`]: on the runtime's worker threads, lines gather in a
 //! buffer of the thread's own and are written together when the thread runs out of work

@@ -214,7 +214,8 @@ async fn reads_in_new_accounts_and_regions_leave_no_scope_behind() {
             server.send(control("playback/authorize", json!({ "playbackUrl": url }))).await;
         assert_eq!(played.status, 404, "{:?}", played.json);
         // A token with no valid signature, whose resource names a stage in a new region.
-        let claims = json!({ "resource": format!("arn:aws:ivs:eu-join-{i}:111122223333:stage/abcdABCDefgh") });
+        let stage = format!("arn:aws:ivs:eu-join-{i}:111122223333:stage/abcdABCDefgh");
+        let claims = json!({ "resource": stage });
         let part = |v: &Value| {
             use base64::Engine;
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())

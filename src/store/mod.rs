@@ -760,12 +760,12 @@ impl Store {
     }
 }
 
-/// The token-signing key as persisted and exported: its private scalar in hex.
 /// A scope's empty Cloud Control request records.
 fn no_requests(scope: Scope, persister: Option<Arc<Persister>>) -> Arc<RequestsLock> {
     Arc::new(Persisted::new(ScopedRequests { scope, requests: Default::default() }, persister))
 }
 
+/// The token-signing key as persisted and exported: its private scalar in hex.
 fn token_key_json(key: &crate::tokens::TokenKey) -> Value {
     let hex: String = key.secret_bytes().iter().map(|b| format!("{b:02x}")).collect();
     json!({ "privateKeyHex": hex })
