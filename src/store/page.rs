@@ -1,8 +1,10 @@
-//! Pagination over an ordered table with an opaque `nextToken`.
+//! Pagination with an opaque `nextToken`.
 //!
-//! The token is the base64 of the last key returned, so a page costs O(page + log n) however
-//! large the table is, and resources created or deleted between pages neither repeat nor
-//! vanish from the walk.
+//! A table (`store::table`) pages in creation order, and its token is the base64 of the
+//! creation number of the last row returned ([`Seq`]). Other ordered maps (a session's
+//! participants) page by key, and their token is the base64 of the last key. Either way a page
+//! costs O(page + log n) however large the table is, and resources created or deleted between
+//! pages neither repeat nor vanish from the walk.
 
 use super::table::Key;
 use crate::error::ApiError;
@@ -16,7 +18,40 @@ pub struct Page<V> {
     pub next_token: Option<String>,
 }
 
-/// Where the page that `next_token` names starts. An empty token means the first page, as
+/// A row's place in its table's creation order: what a table's `nextToken` holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seq(pub u64);
+
+/// What the last item of a page leaves in `nextToken`.
+pub trait Mark {
+    fn token(&self) -> String;
+}
+
+impl Mark for Seq {
+    fn token(&self) -> String {
+        token(itoa::Buffer::new().format(self.0))
+    }
+}
+
+impl<K: AsRef<str> + ?Sized> Mark for &K {
+    fn token(&self) -> String {
+        token((*self).as_ref())
+    }
+}
+
+/// The row a table's page ended on, from `next_token` (`None`: the first page, also for an
+/// empty token, as AWS treats it). Pass it to the table's `after`.
+pub fn after(next_token: Option<&str>) -> Result<Option<Seq>, ApiError> {
+    let Some(token) = next_token.filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    match decode(token)?.parse() {
+        Ok(seq) => Ok(Some(Seq(seq))),
+        Err(_) => Err(invalid(token)),
+    }
+}
+
+/// Where the page of a map ordered by key that `next_token` names starts. An empty token means the first page, as
 /// AWS treats it. Pass the bound to the table's `range`.
 pub fn start(next_token: Option<&str>) -> Result<(Bound<Key>, Bound<Key>), ApiError> {
     let start = match next_token.filter(|t| !t.is_empty()) {
@@ -27,9 +62,9 @@ pub fn start(next_token: Option<&str>) -> Result<(Bound<Key>, Bound<Key>), ApiEr
 }
 
 /// Takes up to `max` entries that `keep` accepts from an ordered walk that began at
-/// [`start`], and the token for the page after them.
-pub fn collect<'a, K: AsRef<str> + ?Sized + 'a, V>(
-    entries: impl IntoIterator<Item = (&'a K, V)>,
+/// [`after`] (or [`start`]), and the token for the page after them.
+pub fn collect<M: Mark, V>(
+    entries: impl IntoIterator<Item = (M, V)>,
     max: usize,
     keep: impl Fn(&V) -> bool,
 ) -> Page<V> {
@@ -47,7 +82,7 @@ pub fn collect<'a, K: AsRef<str> + ?Sized + 'a, V>(
         items.push(value);
         last_key = Some(key);
     }
-    let next_token = if more { last_key.map(|k| token(k.as_ref())) } else { None };
+    let next_token = if more { last_key.map(|k| k.token()) } else { None };
     Page { items, next_token }
 }
 
@@ -61,7 +96,11 @@ fn decode(token: &str) -> Result<String, ApiError> {
         .decode(token)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| ApiError::validation(format!("The nextToken '{token}' is not valid.")))
+        .ok_or_else(|| invalid(token))
+}
+
+fn invalid(token: &str) -> ApiError {
+    ApiError::validation(format!("The nextToken '{token}' is not valid."))
 }
 
 #[cfg(test)]

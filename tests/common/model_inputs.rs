@@ -125,8 +125,8 @@ impl ModelInputs {
             (Some((_, true)), _) if n == 0 => String::new(),
             (Some((prefix, _)), _) => padded(&prefix, "", n)?,
             // The model allows any base64-ish text, but the handlers read a token as the
-            // base64 of a key; "YWFh" is "aaa".
-            _ if shape == "PaginationToken" => n.is_multiple_of(4).then(|| "YWFh".repeat(n / 4))?,
+            // base64 of a creation number (or, for a few lists, of a key); "MDAw" is "000".
+            _ if shape == "PaginationToken" => n.is_multiple_of(4).then(|| "MDAw".repeat(n / 4))?,
             (None, Some(p)) if p.starts_with("st-") => padded("st-", "", n)?,
             (None, Some(p)) if p.starts_with("rt_") => padded("rt_1_a_a_", "", n)?,
             (None, Some(p)) if p.contains("BEGIN PUBLIC KEY") => padded(PEM_BEGIN, PEM_END, n)?,

@@ -69,7 +69,7 @@ pub fn list_ad_configurations(
     input: ListAdConfigurationsRequest,
 ) -> Result<ListAdConfigurationsResponse, ApiError> {
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
-    let range = st.ivs.ad_configurations.range(page::start(input.next_token.as_deref())?);
+    let range = st.ivs.ad_configurations.after(page::after(input.next_token.as_deref())?);
     let page = page::collect(range, max, |_| true);
     Ok(ListAdConfigurationsResponse {
         ad_configurations: page.items.into_iter().map(summary).collect(),

@@ -154,7 +154,7 @@ pub fn list_channels(
             && ad.is_none_or(|a| *c.ad_configuration_arn == *a)
     };
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
-    let range = st.ivs.channels.range(page::start(input.next_token.as_deref())?);
+    let range = st.ivs.channels.after(page::after(input.next_token.as_deref())?);
     let page = page::collect(range, max, |c| keep(c));
     Ok(ListChannelsResponse {
         channels: page.items.into_iter().map(|c| summary(st, c)).collect(),

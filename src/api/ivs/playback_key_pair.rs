@@ -29,10 +29,10 @@ pub fn import_playback_key_pair(
     st: &mut RegionState,
     input: ImportPlaybackKeyPairRequest,
 ) -> Result<ImportPlaybackKeyPairResponse, ApiError> {
-    let existing = st.ivs.playback_key_pairs.values();
+    let existing: Vec<_> = st.ivs.playback_key_pairs.values().collect();
     let key = super::super::imported_key::admit(
         &input.public_key_material,
-        existing.map(|k| (k.public_key_sec1.as_slice(), k.arn.as_str())),
+        existing.iter().map(|k| (k.public_key_sec1.as_slice(), k.arn.as_str())),
         "playback key pair",
     )?;
     let id = st.ids.resource_id();
@@ -64,7 +64,7 @@ pub fn list_playback_key_pairs(
     input: ListPlaybackKeyPairsRequest,
 ) -> Result<ListPlaybackKeyPairsResponse, ApiError> {
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
-    let range = st.ivs.playback_key_pairs.range(page::start(input.next_token.as_deref())?);
+    let range = st.ivs.playback_key_pairs.after(page::after(input.next_token.as_deref())?);
     let page = page::collect(range, max, |_| true);
     Ok(ListPlaybackKeyPairsResponse {
         key_pairs: page.items.into_iter().map(summary).collect(),

@@ -64,7 +64,7 @@ pub fn list_playback_restriction_policies(
 ) -> Result<ListPlaybackRestrictionPoliciesResponse, ApiError> {
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
     let range =
-        st.ivs.playback_restriction_policies.range(page::start(input.next_token.as_deref())?);
+        st.ivs.playback_restriction_policies.after(page::after(input.next_token.as_deref())?);
     let page = page::collect(range, max, |_| true);
     Ok(ListPlaybackRestrictionPoliciesResponse {
         playback_restriction_policies: page.items.into_iter().map(summary).collect(),

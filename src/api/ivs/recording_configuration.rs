@@ -79,7 +79,7 @@ pub fn list_recording_configurations(
     input: ListRecordingConfigurationsRequest,
 ) -> Result<ListRecordingConfigurationsResponse, ApiError> {
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
-    let range = st.ivs.recording_configurations.range(page::start(input.next_token.as_deref())?);
+    let range = st.ivs.recording_configurations.after(page::after(input.next_token.as_deref())?);
     let page = page::collect(range, max, |_| true);
     Ok(ListRecordingConfigurationsResponse {
         recording_configurations: page.items.into_iter().map(summary).collect(),

@@ -58,8 +58,8 @@ pub fn list_streams(
 ) -> Result<ListStreamsResponse, ApiError> {
     let health = input.filter_by.and_then(|f| f.health);
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
-    let range = st.ivs.live.range(page::start(input.next_token.as_deref())?);
-    let entries = range.map(|(channel_id, live)| (channel_id, (channel_id, live)));
+    let range = st.ivs.live.after_with_ids(page::after(input.next_token.as_deref())?);
+    let entries = range.map(|(seq, channel_id, live)| (seq, (channel_id, live)));
     let page = page::collect(entries, max, |(_, live)| health.is_none_or(|h| live.health == h));
     let streams = page
         .items

@@ -172,7 +172,7 @@ pub fn list_compositions(
             && encoder.is_none_or(|a| encoder_configurations(r).any(|e| e == a))
     };
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
-    let range = st.realtime.compositions.range(page::start(input.next_token.as_deref())?);
+    let range = st.realtime.compositions.after(page::after(input.next_token.as_deref())?);
     let page = page::collect(range, max, keep);
     Ok(ListCompositionsResponse {
         compositions: page.items.into_iter().map(summary).collect(),

@@ -77,7 +77,7 @@ pub fn list_encoder_configurations(
     input: ListEncoderConfigurationsRequest,
 ) -> Result<ListEncoderConfigurationsResponse, ApiError> {
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
-    let range = st.realtime.encoder_configurations.range(page::start(input.next_token.as_deref())?);
+    let range = st.realtime.encoder_configurations.after(page::after(input.next_token.as_deref())?);
     let page = page::collect(range, max, |_| true);
     Ok(ListEncoderConfigurationsResponse {
         encoder_configurations: page.items.into_iter().map(summary).collect(),

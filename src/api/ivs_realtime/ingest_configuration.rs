@@ -96,7 +96,7 @@ pub fn list_ingest_configurations(
         stage_arn.is_none_or(|a| i.stage_arn == a) && state.is_none_or(|s| i.state == s)
     };
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
-    let range = st.realtime.ingest_configurations.range(page::start(input.next_token.as_deref())?);
+    let range = st.realtime.ingest_configurations.after(page::after(input.next_token.as_deref())?);
     let page = page::collect(range, max, keep);
     Ok(ListIngestConfigurationsResponse {
         ingest_configurations: page.items.into_iter().map(summary).collect(),

@@ -29,10 +29,10 @@ pub fn import_public_key(
     st: &mut RegionState,
     input: ImportPublicKeyRequest,
 ) -> Result<ImportPublicKeyResponse, ApiError> {
-    let existing = st.realtime.public_keys.values();
+    let existing: Vec<_> = st.realtime.public_keys.values().collect();
     let parsed = super::super::imported_key::admit(
         &input.public_key_material,
-        existing.map(|k| (k.public_key_sec1.as_slice(), k.arn.as_str())),
+        existing.iter().map(|k| (k.public_key_sec1.as_slice(), k.arn.as_str())),
         "public key",
     )?;
     let id = st.ids.resource_id();
@@ -64,7 +64,7 @@ pub fn list_public_keys(
     input: ListPublicKeysRequest,
 ) -> Result<ListPublicKeysResponse, ApiError> {
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
-    let range = st.realtime.public_keys.range(page::start(input.next_token.as_deref())?);
+    let range = st.realtime.public_keys.after(page::after(input.next_token.as_deref())?);
     let page = page::collect(range, max, |_| true);
     Ok(ListPublicKeysResponse {
         public_keys: page.items.into_iter().map(summary).collect(),

@@ -80,7 +80,7 @@ pub fn list_stages(
     input: ListStagesRequest,
 ) -> Result<ListStagesResponse, ApiError> {
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
-    let range = st.realtime.stages.range(page::start(input.next_token.as_deref())?);
+    let range = st.realtime.stages.after(page::after(input.next_token.as_deref())?);
     let page = page::collect(range, max, |_| true);
     Ok(ListStagesResponse {
         stages: page.items.into_iter().map(summary).collect(),

@@ -58,7 +58,7 @@ pub fn list_storage_configurations(
     input: ListStorageConfigurationsRequest,
 ) -> Result<ListStorageConfigurationsResponse, ApiError> {
     let max = input.max_results.unwrap_or(DEFAULT_MAX_RESULTS) as usize;
-    let range = st.realtime.storage_configurations.range(page::start(input.next_token.as_deref())?);
+    let range = st.realtime.storage_configurations.after(page::after(input.next_token.as_deref())?);
     let page = page::collect(range, max, |_| true);
     Ok(ListStorageConfigurationsResponse {
         storage_configurations: page.items.into_iter().map(summary).collect(),
