@@ -14,6 +14,7 @@
 
 use super::page::Seq;
 use indexmap::IndexMap;
+use indexmap::map::Entry;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet};
@@ -137,16 +138,23 @@ impl<T> Table<T> {
         if self.track {
             self.dirty.insert(id.clone());
         }
-        if let Some(slot) = self.slots.get_mut(&id) {
-            if let Some(old) = &mut slot.row {
-                return Some(std::mem::replace(old, row));
-            }
-            // The id of a removed row, back (a channel live again): it is new, so it goes last.
-            self.slots.shift_remove(&id);
-        }
         let seq = self.next_seq;
+        // One probe of the index for a new id, the common case.
+        match self.slots.entry(id) {
+            Entry::Occupied(mut occupied) if occupied.get().row.is_some() => {
+                return occupied.get_mut().row.replace(row);
+            }
+            Entry::Occupied(occupied) => {
+                // The id of a removed row, back (a channel live again): it is new, so it goes
+                // last.
+                let (id, _) = occupied.shift_remove_entry();
+                self.slots.insert(id, Slot { seq, row: Some(row) });
+            }
+            Entry::Vacant(vacant) => {
+                vacant.insert(Slot { seq, row: Some(row) });
+            }
+        }
         self.next_seq += 1;
-        self.slots.insert(id, Slot { seq, row: Some(row) });
         self.live += 1;
         None
     }
