@@ -3,7 +3,7 @@
 //! A table (`store::table`) pages in creation order, and its token is the base64 of the
 //! creation number of the last row returned ([`Seq`]). Other ordered maps (a session's
 //! participants) page by key, and their token is the base64 of the last key. Either way a page
-//! costs O(page + log n) however large the table is, and resources created or deleted between
+//! starts in O(log n) however large the table is, and resources created or deleted between
 //! pages neither repeat nor vanish from the walk.
 
 use super::table::Key;
@@ -51,8 +51,8 @@ pub fn after(next_token: Option<&str>) -> Result<Option<Seq>, ApiError> {
     }
 }
 
-/// Where the page of a map ordered by key that `next_token` names starts. An empty token means the first page, as
-/// AWS treats it. Pass the bound to the table's `range`.
+/// Where the page of a map ordered by key that `next_token` names starts. An empty token
+/// means the first page, as AWS treats it. Pass the bound to the map's `range`.
 pub fn start(next_token: Option<&str>) -> Result<(Bound<Key>, Bound<Key>), ApiError> {
     let start = match next_token.filter(|t| !t.is_empty()) {
         Some(token) => Bound::Excluded(decode(token)?.into()),
@@ -69,9 +69,9 @@ pub fn collect<M: Mark, V>(
     keep: impl Fn(&V) -> bool,
 ) -> Page<V> {
     let mut items = Vec::with_capacity(max.min(128));
-    let mut last_key = None;
+    let mut last = None;
     let mut more = false;
-    for (key, value) in entries {
+    for (mark, value) in entries {
         if !keep(&value) {
             continue;
         }
@@ -80,9 +80,9 @@ pub fn collect<M: Mark, V>(
             break;
         }
         items.push(value);
-        last_key = Some(key);
+        last = Some(mark);
     }
-    let next_token = if more { last_key.map(|k| k.token()) } else { None };
+    let next_token = if more { last.map(|mark| mark.token()) } else { None };
     Page { items, next_token }
 }
 

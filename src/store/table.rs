@@ -116,7 +116,9 @@ impl<T> Table<T> {
     }
 
     /// The rows after the one a page ended on (all of them for `None`), oldest first, each
-    /// with its place for the next page's token (`store::page::collect`).
+    /// with its place for the next page's token (`store::page::collect`). The start is a
+    /// binary search; the walk then skips the empty slots on its way (at most as many as the
+    /// rows, or 32).
     pub fn after(&self, last: Option<Seq>) -> impl Iterator<Item = (Seq, &T)> {
         self.after_with_ids(last).map(|(seq, _, row)| (seq, row))
     }
