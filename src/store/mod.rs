@@ -636,14 +636,16 @@ impl Store {
         keys.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
         keys.dedup();
         for key in keys {
-            let state = self.scope(&key.account, &key.region);
+            // A read: a scope with only Cloud Control request records (or none) gets no state
+            // (or no records) made.
+            let state = self.scope_or_scratch(&key.account, &key.region);
             let st = state.read();
             let mut tables = serde_json::Map::new();
             st.each_table(&mut |name, t| {
                 tables.insert(name.to_string(), t.export());
             });
             let events: Vec<&crate::sim::events::Event> = st.events.iter().collect();
-            let requests = self.cloudcontrol_requests(&key.account, &key.region);
+            let requests = self.cloudcontrol_requests_or_scratch(&key.account, &key.region);
             let requests: Vec<_> = requests.read().stored().collect();
             scopes.push(json!({
                 "account": key.account,
