@@ -14,14 +14,15 @@ pub const QUOTA: usize = 3;
 /// layout), 402 if there is no room for another. `noun` names the kind in messages.
 pub fn admit<'a>(
     material: &str,
-    existing: impl ExactSizeIterator<Item = (&'a [u8], &'a str)>,
+    existing: impl IntoIterator<Item = (&'a [u8], &'a str)>,
     noun: &str,
 ) -> Result<ParsedKey, ApiError> {
     let key = parse_public_key(material).map_err(|reason| {
         ApiError::validation(format!("The public key material is not valid: {reason}."))
     })?;
-    let count = existing.len();
+    let mut count = 0;
     for (sec1, arn) in existing {
+        count += 1;
         // The point itself identifies the key, whatever the PEM's line breaks.
         if sec1 == key.sec1.as_slice() {
             return Err(ApiError::conflict(format!(

@@ -29,10 +29,10 @@ pub fn import_playback_key_pair(
     st: &mut RegionState,
     input: ImportPlaybackKeyPairRequest,
 ) -> Result<ImportPlaybackKeyPairResponse, ApiError> {
-    let existing: Vec<_> = st.ivs.playback_key_pairs.values().collect();
+    let existing = st.ivs.playback_key_pairs.values();
     let key = super::super::imported_key::admit(
         &input.public_key_material,
-        existing.iter().map(|k| (k.public_key_sec1.as_slice(), k.arn.as_str())),
+        existing.map(|k| (k.public_key_sec1.as_slice(), k.arn.as_str())),
         "playback key pair",
     )?;
     let id = st.ids.resource_id();

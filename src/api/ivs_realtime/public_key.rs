@@ -29,10 +29,10 @@ pub fn import_public_key(
     st: &mut RegionState,
     input: ImportPublicKeyRequest,
 ) -> Result<ImportPublicKeyResponse, ApiError> {
-    let existing: Vec<_> = st.realtime.public_keys.values().collect();
+    let existing = st.realtime.public_keys.values();
     let parsed = super::super::imported_key::admit(
         &input.public_key_material,
-        existing.iter().map(|k| (k.public_key_sec1.as_slice(), k.arn.as_str())),
+        existing.map(|k| (k.public_key_sec1.as_slice(), k.arn.as_str())),
         "public key",
     )?;
     let id = st.ids.resource_id();
