@@ -600,10 +600,12 @@ impl Store {
         account: &str,
         region: &str,
     ) -> Arc<RequestsLock> {
-        let key = Scope { account: account.to_string(), region: region.to_string() };
-        match self.cloudcontrol.get(&key) {
+        match self.cloudcontrol.get(&(account, region) as &dyn ScopeKey) {
             Some(requests) => requests.clone(),
-            None => no_requests(key, None),
+            None => {
+                let key = Scope { account: account.to_string(), region: region.to_string() };
+                no_requests(key, None)
+            }
         }
     }
 
