@@ -17,7 +17,7 @@ use dashmap::DashMap;
 use ids::IdGen;
 use persist::{Changes, Op, Persisted, Persister};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use table::AnyTable;
 pub use table::Key;
@@ -393,6 +393,11 @@ pub struct Store {
     persister: Option<Arc<Persister>>,
     /// Whether the store started with nothing in it (in memory, or an empty data directory).
     started_empty: bool,
+    /// Held by a reset or an import from start to end: one replaces the state at a time.
+    replacing: parking_lot::Mutex<()>,
+    /// Whether a reset or an import is replacing the scopes (see [`Store::replace`]). Adding a
+    /// scope, or a scope's Cloud Control records, takes this lock for as long as the insertion.
+    frozen: parking_lot::Mutex<bool>,
 }
 
 /// The version of the state documents of `GET`/`POST /_ivs-local/state`.
@@ -421,6 +426,8 @@ impl Store {
             events,
             persister,
             started_empty: true,
+            replacing: parking_lot::Mutex::new(()),
+            frozen: parking_lot::Mutex::new(false),
         }
     }
 
@@ -536,6 +543,12 @@ impl Store {
             return state;
         }
         let key = Scope { account: account.to_string(), region: region.to_string() };
+        let frozen = self.frozen.lock();
+        if *frozen {
+            // A reset or an import is under way and has retired every scope it found: a new one
+            // now would escape it. This one is forgotten, as if the request had come just before.
+            return self.new_scope(key, None);
+        }
         self.scopes
             .entry(key.clone())
             .or_insert_with(|| self.new_scope(key, self.persister.clone()))
@@ -585,7 +598,15 @@ impl Store {
 
     /// Cloud Control's request records of one (account, region).
     pub fn cloudcontrol_requests(&self, account: &str, region: &str) -> Arc<RequestsLock> {
+        if let Some(requests) = self.cloudcontrol.get(&(account, region) as &dyn ScopeKey) {
+            return requests.clone();
+        }
         let key = Scope { account: account.to_string(), region: region.to_string() };
+        let frozen = self.frozen.lock();
+        if *frozen {
+            // As in `Store::scope`.
+            return no_requests(key, None);
+        }
         self.cloudcontrol
             .entry(key.clone())
             .or_insert_with(|| no_requests(key, self.persister.clone()))
@@ -611,11 +632,40 @@ impl Store {
 
     /// Forgets every resource (and Cloud Control request) in every scope.
     pub fn reset(&self) {
-        self.scopes.clear();
-        self.cloudcontrol.clear();
+        self.replace(vec![Op::Clear], Replacement::default());
+    }
+
+    /// Replaces every scope and every scope's Cloud Control records with `new`, and the disk's
+    /// rows with `ops` (which start with `Op::Clear`), as one step for concurrent requests:
+    /// 1. No scope is added from here on (`frozen`): the scopes in the maps are all there are.
+    /// 2. Each is retired, which waits for its writers, so every change made in it is handed to
+    ///    the persister before `ops`, and any later one is not persisted at all.
+    /// 3. `ops` goes to the persister, then the new scopes take the old ones' places, so every
+    ///    change to a new scope goes after `ops`. A request sees a scope's old state or its new
+    ///    one, never none in between.
+    ///
+    /// Without step 2, a request that had looked a scope up before the maps were emptied could
+    /// hand its change over after the `Clear`: gone from memory, but back after a restart.
+    fn replace(&self, ops: Vec<Op>, new: Replacement) {
+        let _one_at_a_time = self.replacing.lock();
+        *self.frozen.lock() = true;
+        let scopes = self.all_scopes();
+        let logs: Vec<Arc<RequestsLock>> =
+            self.cloudcontrol.iter().map(|e| e.value().clone()).collect();
+        // No lock of the store is held while waiting for writers: a writer may look up or add
+        // a scope (a Cloud Control request holds its records while it runs IVS operations).
+        scopes.iter().for_each(|scope| scope.retire());
+        logs.iter().for_each(|log| log.retire());
         if let Some(persister) = &self.persister {
-            persist::note_written(persister.submit(vec![Op::Clear]));
+            persist::note_written(persister.submit(ops));
         }
+        let mut frozen = self.frozen.lock();
+        if let Some(token_key) = new.token_key {
+            *self.token_key.write() = token_key;
+        }
+        swap_in(&self.scopes, new.scopes);
+        swap_in(&self.cloudcontrol, new.logs);
+        *frozen = false;
     }
 
     /// How many resources of each kind exist, summed over all scopes.
@@ -741,27 +791,48 @@ impl Store {
             Op::Clear,
             Op::Put("_server/tokenKey".into(), token_key_json(&token_key).to_string().into_bytes()),
         ];
-        self.scopes.clear();
-        self.cloudcontrol.clear();
-        *self.token_key.write() = token_key;
-        for mut st in states {
+        for st in &mut states {
             st.drain_changes(&mut ops);
-            let lock = Arc::new(Persisted::new(st, self.persister.clone()));
-            self.scopes.insert(lock.read().scope.clone(), lock.clone());
         }
-        for mut log in logs {
+        for log in &mut logs {
             // Restored requests are not changes: write them all.
             let prefix = scope_prefix(&log.scope);
             ops.extend(log.stored().map(|stored| request_row(&prefix, &stored)));
             log.forget_changes();
-            self.cloudcontrol
-                .insert(log.scope.clone(), Arc::new(Persisted::new(log, self.persister.clone())));
         }
-        if let Some(persister) = &self.persister {
-            persist::note_written(persister.submit(ops));
-        }
+        let persister = &self.persister;
+        let new = Replacement {
+            token_key: Some(token_key),
+            scopes: states
+                .into_iter()
+                .map(|st| (st.scope.clone(), Arc::new(Persisted::new(st, persister.clone()))))
+                .collect(),
+            logs: logs
+                .into_iter()
+                .map(|log| (log.scope.clone(), Arc::new(Persisted::new(log, persister.clone()))))
+                .collect(),
+        };
+        self.replace(ops, new);
         Ok(())
     }
+}
+
+/// What [`Store::replace`] puts in place of every scope: nothing, for a reset.
+#[derive(Default)]
+struct Replacement {
+    token_key: Option<Arc<crate::tokens::TokenKey>>,
+    scopes: Vec<(Scope, Arc<ScopeLock>)>,
+    logs: Vec<(Scope, Arc<RequestsLock>)>,
+}
+
+/// Puts `new` in `map` in place of all it held. Each key holds its old value or its new one at
+/// every moment, never none.
+fn swap_in<V>(map: &DashMap<Scope, V>, new: Vec<(Scope, V)>) {
+    let kept: HashSet<Scope> = new.iter().map(|(scope, _)| scope.clone()).collect();
+    for (scope, value) in new {
+        map.insert(scope, value);
+    }
+    map.retain(|scope, _| kept.contains(scope));
 }
 
 /// A scope's empty Cloud Control request records.
@@ -785,4 +856,67 @@ fn token_key_from(value: &Value) -> Result<crate::tokens::TokenKey, String> {
         .and_then(|b| p384::ecdsa::SigningKey::from_slice(&b).ok())
         .ok_or("privateKeyHex is not a P-384 private key in hex")?;
     Ok(crate::tokens::TokenKey::from_signing_key(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row of `stream_keys` under `id`, written through `scope` as a handler would.
+    fn write_row(scope: &ScopeLock, id: &str) {
+        let mut st = scope.write();
+        let row = crate::api::ivs::stream_key::new_record(&st, &Key::from("c"), Tags::new());
+        st.ivs.stream_keys.insert(id, Box::new(row));
+    }
+
+    /// Every row of every scope in a state document, by `account/region/table/id`.
+    fn rows(state: &Value) -> BTreeMap<String, Value> {
+        let mut rows = BTreeMap::new();
+        for scope in state["scopes"].as_array().unwrap() {
+            for (table, table_rows) in scope["tables"].as_object().unwrap() {
+                for (id, row) in table_rows.as_object().unwrap() {
+                    let at = format!("{}/{}/{table}/{id}", scope["account"], scope["region"]);
+                    rows.insert(at, row.clone());
+                }
+            }
+        }
+        rows
+    }
+
+    /// A request that looked its scope up before a reset or an import, and writes after it
+    /// (the race `Store::replace` closes): its change is gone from memory with the old state,
+    /// and must not reach the disk either, behind the replacement's rows.
+    #[test]
+    fn a_write_through_a_replaced_scope_reaches_neither_memory_nor_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), None).unwrap();
+        let before_reset = store.scope("000000000000", "us-east-1");
+        write_row(&before_reset, "before");
+        store.reset();
+        write_row(&before_reset, "afterReset");
+        write_row(&store.scope("000000000000", "us-east-1"), "kept");
+        let document = store.export();
+        let before_import = store.scope("000000000000", "us-east-1");
+        store.import(&document).unwrap();
+        write_row(&before_import, "afterImport");
+        let in_memory = rows(&store.export());
+        assert_eq!(
+            in_memory.keys().collect::<Vec<_>>(),
+            ["\"000000000000\"/\"us-east-1\"/streamKeys/kept"]
+        );
+
+        let persister = store.persister().unwrap();
+        persister.wait_blocking(persister.submit(Vec::new())).unwrap();
+        drop((store, before_reset, before_import));
+        // The writer thread lets the directory go once it has seen the store go.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let reopened = loop {
+            match Store::open(dir.path(), None) {
+                Ok(store) => break store,
+                Err(e) if std::time::Instant::now() > deadline => panic!("reopening: {e}"),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        };
+        assert_eq!(rows(&reopened.export()), in_memory);
+    }
 }

@@ -280,11 +280,14 @@ fn write(db: &redb::Database, batches: Vec<Batch>) -> Result<(), redb::Error> {
 pub struct Persisted<T> {
     lock: RwLock<T>,
     persister: Option<Arc<Persister>>,
+    /// Set by [`Persisted::retire`], under the write lock: a reset or an import has replaced
+    /// this value.
+    retired: AtomicBool,
 }
 
 impl<T: Changes> Persisted<T> {
     pub fn new(value: T, persister: Option<Arc<Persister>>) -> Self {
-        Persisted { lock: RwLock::new(value), persister }
+        Persisted { lock: RwLock::new(value), persister, retired: AtomicBool::new(false) }
     }
 
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
@@ -293,7 +296,23 @@ impl<T: Changes> Persisted<T> {
 
     pub fn write(&self) -> WriteGuard<'_, T> {
         let guard = self.lock.write().unwrap_or_else(PoisonError::into_inner);
-        WriteGuard { guard, persister: self.persister.as_deref() }
+        // `retire` sets the flag under this lock, so it cannot change while the guard lives.
+        let persister = match self.retired.load(Ordering::Relaxed) {
+            true => None,
+            false => self.persister.as_deref(),
+        };
+        WriteGuard { guard, persister }
+    }
+
+    /// Marks the value as replaced (`Store::reset`, `Store::import`), once every writer that
+    /// holds it has let go: their changes are already handed to the persister, before the
+    /// replacement's. A request that still reaches this value afterwards (it looked it up
+    /// before the replacement) changes a copy nobody will see again, as if it had run just
+    /// before the replacement; those changes are not persisted, so they cannot reach the disk
+    /// after the replacement and come back at the next start.
+    pub fn retire(&self) {
+        let _writers_gone = self.lock.write().unwrap_or_else(PoisonError::into_inner);
+        self.retired.store(true, Ordering::Relaxed);
     }
 }
 
