@@ -564,7 +564,7 @@ impl CloudControl<'_> {
         input: GetResourceRequestStatusInput,
     ) -> Result<GetResourceRequestStatusOutput, CcError> {
         let requests = self.requests_to_read();
-        let log = requests.write();
+        let log = requests.read();
         let event = log
             .get(&input.request_token)
             .cloned()
@@ -597,7 +597,7 @@ impl CloudControl<'_> {
         let operations = filter.operations.unwrap_or_default();
         let statuses = filter.operation_statuses.unwrap_or_default();
         let requests = self.requests_to_read();
-        let log = requests.write();
+        let log = requests.read();
         let mut events = Vec::new();
         let mut next_token = None;
         let matching = log.newest_first(before).filter(|(_, e)| {
@@ -623,7 +623,7 @@ impl CloudControl<'_> {
         input: CancelResourceRequestInput,
     ) -> Result<CancelResourceRequestOutput, CcError> {
         let requests = self.requests_to_read();
-        let log = requests.write();
+        let log = requests.read();
         let event =
             log.get(&input.request_token).ok_or_else(|| token_not_found(&input.request_token))?;
         Err(CcError::new(
