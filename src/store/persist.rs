@@ -14,7 +14,9 @@
 //!    ([`note_written`]); `server::Front` waits for it to be committed before the answer
 //!    leaves.
 //!
-//! A batch is one transaction, so a request's changes are on disk entirely or not at all.
+//! A batch is one transaction, so a request's changes are on disk entirely or not at all. A
+//! reset or an import retires the values it replaces ([`Persisted::retire`]) before it hands
+//! over its own batch, so no change to a replaced value reaches the disk after it.
 //! Rows are keyed `{account}/{region}/{table}/{id}`; a removed row is deleted, so the file holds
 //! live state, not history. Server-wide rows are under `_server/`.
 
@@ -297,10 +299,8 @@ impl<T: Changes> Persisted<T> {
     pub fn write(&self) -> WriteGuard<'_, T> {
         let guard = self.lock.write().unwrap_or_else(PoisonError::into_inner);
         // `retire` sets the flag under this lock, so it cannot change while the guard lives.
-        let persister = match self.retired.load(Ordering::Relaxed) {
-            true => None,
-            false => self.persister.as_deref(),
-        };
+        let retired = self.retired.load(Ordering::Relaxed);
+        let persister = if retired { None } else { self.persister.as_deref() };
         WriteGuard { guard, persister }
     }
 
