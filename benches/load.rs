@@ -27,7 +27,10 @@
 //! side, the client's threads run out of work, sleep, and preempt the server's workers when its
 //! answers wake them, which costs both sides CPU and widens the latency tail. A results table is
 //! printed at the end, closing with the targets of issue 9 point 6 (throughput and p99 against
-//! the bare server, idle RSS, memory per channel), each marked met or not.
+//! the bare server, idle RSS, memory per channel), each marked met or not. The targets compare
+//! each server's best round; the rows before them give the same ratios pass by pass, which
+//! shows how much one verdict owes to the moment (the bare server's throughput alone moves by
+//! a third from pass to pass on a shared machine).
 //!
 //! Options, after `--`: `--targets` runs only what those targets need (idle RSS, memory per
 //! channel, the GetChannel and CreateChannel loads and their baselines); `--rounds N` sets the
@@ -162,7 +165,7 @@ async fn run_all(options: Options) -> Report {
 
     let rounds = options.rounds;
     println!("GetChannel load: RUST_LOG=info, RUST_LOG=warn, baseline; best of {rounds}");
-    let [get_info, get_warn, base] = best_of(
+    let ([get_info, get_warn, base], [get_rounds, _, base_rounds]) = best_of(
         rounds,
         [
             Target::Running(&info, Workload::Get(info_bodies.clone())),
@@ -197,7 +200,7 @@ async fn run_all(options: Options) -> Report {
         sample.len()
     );
     let baseline = Server::baseline(&sample);
-    let [create, create_base] = best_of(
+    let ([create, create_base], [create_rounds, create_base_rounds]) = best_of(
         rounds,
         [
             Target::Fresh(binary, "info", Workload::Create),
@@ -214,6 +217,12 @@ async fn run_all(options: Options) -> Report {
         persistence_rows(&mut report, binary).await;
     }
     report.row("load average after (1, 5, 15 min)", load_average(), "");
+    report.row("GetChannel (info) / bare, pass by pass", paired(&get_rounds, &base_rounds), "");
+    report.row(
+        "CreateChannel (info) / bare, pass by pass",
+        paired(&create_rounds, &create_base_rounds),
+        "",
+    );
 
     // Issue 9 point 6, in one run.
     let ratio = |a: &LoadResult, b: &LoadResult| a.rps() / b.rps();
@@ -1045,11 +1054,16 @@ enum Target<'a> {
 }
 
 /// Runs a load against each target `rounds` times, interleaved so that a burst of outside load
-/// (the machine is shared) hits all targets alike; each target's best round.
-async fn best_of<const N: usize>(rounds: usize, targets: [Target<'_>; N]) -> [LoadResult; N] {
+/// (the machine is shared) hits all targets alike; each target's best round, and the throughput
+/// and p99 of each of its rounds, in order.
+async fn best_of<const N: usize>(
+    rounds: usize,
+    targets: [Target<'_>; N],
+) -> ([LoadResult; N], [Vec<Round>; N]) {
     let mut best: [Option<LoadResult>; N] = std::array::from_fn(|_| None);
+    let mut each: [Vec<Round>; N] = std::array::from_fn(|_| Vec::new());
     for _ in 0..rounds {
-        for (slot, target) in best.iter_mut().zip(&targets) {
+        for ((slot, rounds), target) in best.iter_mut().zip(&mut each).zip(&targets) {
             let result = match target {
                 Target::Running(server, workload) => run_load(server, workload).await,
                 Target::Fresh(binary, rust_log, workload) => {
@@ -1057,17 +1071,37 @@ async fn best_of<const N: usize>(rounds: usize, targets: [Target<'_>; N]) -> [Lo
                     run_load(&server, workload).await
                 }
             };
-            println!(
-                "  {:.0} req/s, p99 {:.3} ms",
-                result.rps(),
-                ms(percentile(&result.latencies, 99.0))
-            );
+            let round = Round { rps: result.rps(), p99: percentile(&result.latencies, 99.0) };
+            println!("  {:.0} req/s, p99 {:.3} ms", round.rps, ms(round.p99));
+            rounds.push(round);
             if slot.as_ref().is_none_or(|b| result.rps() > b.rps()) {
                 *slot = Some(result);
             }
         }
     }
-    best.map(|b| b.expect("rounds > 0"))
+    (best.map(|b| b.expect("rounds > 0")), each)
+}
+
+/// One load round's throughput and p99.
+struct Round {
+    rps: f64,
+    p99: Duration,
+}
+
+/// Our rounds against the bare server's, each with the bare server's round of the same pass
+/// (they run back to back): each pair's throughput ratio and p99 ratio, and the medians. The targets take each server's
+/// best round; these show how much a verdict owes to the machine's moment.
+fn paired(ours: &[Round], bare: &[Round]) -> String {
+    let pairs = ours.iter().zip(bare);
+    let mut throughput: Vec<f64> = pairs.clone().map(|(o, b)| o.rps / b.rps).collect();
+    let mut p99: Vec<f64> = pairs.map(|(o, b)| ms(o.p99) / ms(b.p99)).collect();
+    let list = |v: &[f64]| v.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(", ");
+    let text = format!("throughput {}; p99 {}", list(&throughput), list(&p99));
+    let mid = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    format!("{text} (medians {:.2}, {:.2})", mid(&mut throughput), mid(&mut p99))
 }
 
 /// A load run, with the CPU time the server spent on it.
