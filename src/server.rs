@@ -454,7 +454,7 @@ pub async fn run(
         let doc: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| invalid(format!("state file {path}: not JSON: {e}")))?;
         app.store.import(&doc).map_err(|e| invalid(format!("state file {path}: {e}")))?;
-        flush(&app.store).map_err(invalid)?;
+        app.store.flush().map_err(invalid)?;
         tracing::info!("state file {path} loaded");
     }
     let init = init.filter(|(path, _)| {
@@ -525,15 +525,7 @@ fn restarted(store: &Store) -> Result<(), String> {
     for scope in store.all_scopes() {
         crate::sim::media_restarted(&mut scope.write());
     }
-    flush(store)
-}
-
-/// Waits until every change made so far is on disk (start-up, before the port opens).
-fn flush(store: &Store) -> Result<(), String> {
-    match store.persister() {
-        Some(persister) => persister.wait_blocking(persister.submit(Vec::new())),
-        None => Ok(()),
-    }
+    store.flush()
 }
 
 /// Serves one connection, over TLS when its first byte is a handshake record (0x16), until the

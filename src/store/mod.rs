@@ -517,6 +517,14 @@ impl Store {
     }
 
     /// The data directory's writer, when the store has one.
+    /// Waits until every change handed over so far is on disk (nothing to wait for in memory).
+    pub fn flush(&self) -> Result<(), String> {
+        match &self.persister {
+            Some(persister) => persister.wait_blocking(persister.submit(Vec::new())),
+            None => Ok(()),
+        }
+    }
+
     pub fn persister(&self) -> Option<&Persister> {
         self.persister.as_deref()
     }
@@ -539,20 +547,31 @@ impl Store {
 
     /// The state of one (account, region), created empty on first use.
     pub fn scope(&self, account: &str, region: &str) -> Arc<ScopeLock> {
-        if let Some(state) = self.existing_scope(account, region) {
-            return state;
+        self.get_or_add(&self.scopes, account, region, |scope, persister| {
+            self.new_scope(scope, persister)
+        })
+    }
+
+    /// What `map` holds for (account, region), or a new value `make` makes for it, kept and
+    /// persisted. While a reset or an import is under way it has retired every value it found,
+    /// and one added now would escape it: the new value is then neither kept nor persisted, as
+    /// if the request had come just before the replacement.
+    fn get_or_add<V: Clone>(
+        &self,
+        map: &DashMap<Scope, V>,
+        account: &str,
+        region: &str,
+        make: impl FnOnce(Scope, Option<Arc<Persister>>) -> V,
+    ) -> V {
+        if let Some(value) = map.get(&(account, region) as &dyn ScopeKey) {
+            return value.clone();
         }
-        let key = Scope { account: account.to_string(), region: region.to_string() };
+        let scope = Scope { account: account.to_string(), region: region.to_string() };
         let frozen = self.frozen.lock();
         if *frozen {
-            // A reset or an import is under way and has retired every scope it found: a new one
-            // now would escape it. This one is forgotten, as if the request had come just before.
-            return self.new_scope(key, None);
+            return make(scope, None);
         }
-        self.scopes
-            .entry(key.clone())
-            .or_insert_with(|| self.new_scope(key, self.persister.clone()))
-            .clone()
+        map.entry(scope.clone()).or_insert_with(|| make(scope, self.persister.clone())).clone()
     }
 
     /// The state of one (account, region), if anything has created it.
@@ -598,19 +617,7 @@ impl Store {
 
     /// Cloud Control's request records of one (account, region).
     pub fn cloudcontrol_requests(&self, account: &str, region: &str) -> Arc<RequestsLock> {
-        if let Some(requests) = self.cloudcontrol.get(&(account, region) as &dyn ScopeKey) {
-            return requests.clone();
-        }
-        let key = Scope { account: account.to_string(), region: region.to_string() };
-        let frozen = self.frozen.lock();
-        if *frozen {
-            // As in `Store::scope`.
-            return no_requests(key, None);
-        }
-        self.cloudcontrol
-            .entry(key.clone())
-            .or_insert_with(|| no_requests(key, self.persister.clone()))
-            .clone()
+        self.get_or_add(&self.cloudcontrol, account, region, no_requests)
     }
 
     /// Cloud Control's request records of one (account, region) if any were made there, else
@@ -895,8 +902,7 @@ mod tests {
         let keys = in_memory.values().flat_map(|t| t["streamKeys"].as_object().unwrap().keys());
         assert_eq!(keys.collect::<Vec<_>>(), ["kept"]);
 
-        let persister = store.persister().unwrap();
-        persister.wait_blocking(persister.submit(Vec::new())).unwrap();
+        store.flush().unwrap();
         drop((store, before_reset, before_import));
         // The writer thread lets the directory go once it has seen the store go.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
