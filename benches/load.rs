@@ -1063,7 +1063,7 @@ async fn best_of<const N: usize>(
     let mut best: [Option<LoadResult>; N] = std::array::from_fn(|_| None);
     let mut each: [Vec<Round>; N] = std::array::from_fn(|_| Vec::new());
     for _ in 0..rounds {
-        for ((slot, rounds), target) in best.iter_mut().zip(&mut each).zip(&targets) {
+        for ((slot, history), target) in best.iter_mut().zip(&mut each).zip(&targets) {
             let result = match target {
                 Target::Running(server, workload) => run_load(server, workload).await,
                 Target::Fresh(binary, rust_log, workload) => {
@@ -1073,7 +1073,7 @@ async fn best_of<const N: usize>(
             };
             let round = Round { rps: result.rps(), p99: percentile(&result.latencies, 99.0) };
             println!("  {:.0} req/s, p99 {:.3} ms", round.rps, ms(round.p99));
-            rounds.push(round);
+            history.push(round);
             if slot.as_ref().is_none_or(|b| result.rps() > b.rps()) {
                 *slot = Some(result);
             }
