@@ -30,7 +30,8 @@
 //! the bare server, idle RSS, memory per channel), each marked met or not. The targets compare
 //! each server's best round; the rows before them give the same ratios pass by pass, which
 //! shows how much one verdict owes to the moment (the bare server's throughput alone moves by
-//! a third from pass to pass on a shared machine).
+//! a third from pass to pass on a shared machine), and the p99 ratio times the throughput
+//! ratio: the tail's width with the throughput difference taken out (see [`paired`]).
 //!
 //! Options, after `--`: `--targets` runs only what those targets need (idle RSS, memory per
 //! channel, the GetChannel and CreateChannel loads and their baselines); `--rounds N` sets the
@@ -1089,19 +1090,37 @@ struct Round {
 }
 
 /// Our rounds against the bare server's, each with the bare server's round of the same pass
-/// (they run back to back): each pair's throughput ratio and p99 ratio, and the medians. The targets take each server's
-/// best round; these show how much a verdict owes to the machine's moment.
+/// (they run back to back): each pair's throughput ratio, p99 ratio and their product, with
+/// the medians. The targets take each server's best round; these show how much a verdict owes
+/// to the machine's moment.
+///
+/// The product is the p99 ratio with the throughput difference taken out. At a fixed number of
+/// connections, each waiting for its answer before it asks again, latency is connections over
+/// throughput (Little's law), so a server at half the throughput has twice the latency even
+/// with a tail shaped like the bare server's. A product of 1 is such a tail; above 1, ours is
+/// that much wider.
 fn paired(ours: &[Round], bare: &[Round]) -> String {
     let pairs = ours.iter().zip(bare);
     let mut throughput: Vec<f64> = pairs.clone().map(|(o, b)| o.rps / b.rps).collect();
     let mut p99: Vec<f64> = pairs.map(|(o, b)| ms(o.p99) / ms(b.p99)).collect();
+    let mut product: Vec<f64> = throughput.iter().zip(&p99).map(|(t, p)| t * p).collect();
     let list = |v: &[f64]| v.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(", ");
-    let text = format!("throughput {}; p99 {}", list(&throughput), list(&p99));
+    let text = format!(
+        "throughput {}; p99 {}; p99 x throughput {}",
+        list(&throughput),
+        list(&p99),
+        list(&product)
+    );
     let mid = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    format!("{text} (medians {:.2}, {:.2})", mid(&mut throughput), mid(&mut p99))
+    format!(
+        "{text} (medians {:.2}, {:.2}, {:.2})",
+        mid(&mut throughput),
+        mid(&mut p99),
+        mid(&mut product)
+    )
 }
 
 /// A load run, with the CPU time the server spent on it.
