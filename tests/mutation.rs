@@ -791,3 +791,18 @@ async fn ten_thousand_mutated_requests_get_aws_errors_and_keep_every_invariant()
     assert!(tally.statuses.keys().any(|s| (200..300).contains(s)), "{:?}", tally.statuses);
     assert!(tally.statuses.contains_key(&400), "{:?}", tally.statuses);
 }
+
+/// `judge` allows STS's 501 wherever the server reads the path as `/`: the fuzz target found
+/// `/#…` (a fragment, which `http::Uri` drops) counted as another path.
+#[test]
+fn the_judge_reads_a_target_as_the_server_does() {
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert("x-amzn-errortype", "NotImplementedException".parse().unwrap());
+    let body = br#"{"message":"ivs-local does not implement X yet."}"#;
+    for root in ["/", "/?Action=X", "/#x", "/#a?b", "http://localhost:4566/"] {
+        assert_eq!(judge(root.as_bytes(), 501, &headers, body), None, "{root}");
+    }
+    for other in ["/CreateChannel", "/CreateChannel#x", "//", "/x?y"] {
+        assert!(judge(other.as_bytes(), 501, &headers, body).is_some(), "{other}");
+    }
+}

@@ -257,7 +257,9 @@ pub fn seed_requests(known: &Known, authorization: &str, delete_known: bool) -> 
 /// actions and JSON targets it does not serve), or an error without `x-amzn-ErrorType` or
 /// whose body is not a JSON object (STS's XML aside).
 pub fn judge(target: &[u8], status: u16, headers: &HeaderMap, body: &[u8]) -> Option<String> {
-    let to_root = target == b"/" || target.starts_with(b"/?");
+    // The path as the server reads it: without a query or a fragment (`/#x` is `/`), and
+    // without the scheme and authority of an absolute-form target (`http://host/`).
+    let to_root = axum::http::Uri::try_from(target).is_ok_and(|uri| uri.path() == "/");
     if status >= 500 && !(status == 501 && to_root) {
         let shown = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
         return Some(format!("answered {status}: {shown}"));
