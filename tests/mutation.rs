@@ -8,8 +8,10 @@
 //! numbers out of range, bad or missing `Content-Type`, `X-Amz-Target` and `Authorization`,
 //! huge headers, garbage query strings, bad percent-encoding in the path, another method, a
 //! body that is not JSON. Request `i` is made from an RNG seeded with `i`, so the set of
-//! requests is the same on every run. Every answer must pass `common::requests::judge`: no 5xx
-//! (STS's documented 501 aside), and every error with `x-amzn-ErrorType` and a JSON body.
+//! requests is the same on every run (`IVS_LOCAL_MUTATION_SEED` picks another set). Every
+//! answer must pass `common::requests::judge`: no 5xx (STS's documented 501 aside), and every
+//! error with `x-amzn-ErrorType` and a JSON body (the HTTP parser's empty 431 to a head over
+//! its limits aside).
 //!
 //! They go over four keep-alive connections (raw hyper, so that a dropped connection is seen,
 //! not retried). Afterwards the invariants of `concurrency.rs` (`common/invariants.rs`) must
@@ -602,9 +604,10 @@ fn mutate_body_bytes(wire: &mut Wire, rng: &mut StdRng) -> String {
     }
 }
 
-/// Request `i`: a seed and one or two mutations, from an RNG seeded with `i`.
+/// Request `i`: a seed and one or two mutations, from an RNG seeded with `i` and the run's
+/// [`run_seed`].
 fn request(i: usize, seeds: &[Seed]) -> (String, Wire) {
-    let mut rng = StdRng::seed_from_u64(0x6d75_7461_7465_0000 ^ i as u64);
+    let mut rng = StdRng::seed_from_u64(0x6d75_7461_7465_0000 ^ i as u64 ^ (run_seed() << 32));
     let seed = pick(&mut rng, seeds).clone();
     let mut what = vec![seed.what.clone()];
     let mut doc = seed.json.clone();
@@ -741,6 +744,16 @@ async fn send_all(
     }
 }
 
+/// `IVS_LOCAL_MUTATION_SEED` (0 when unset, as in CI) picks another set of 10,000 requests, to
+/// look further by hand: `IVS_LOCAL_MUTATION_SEED=7 cargo test --test mutation`.
+fn run_seed() -> u64 {
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SEED.get_or_init(|| match std::env::var("IVS_LOCAL_MUTATION_SEED") {
+        Ok(seed) => seed.parse().expect("IVS_LOCAL_MUTATION_SEED is a number"),
+        Err(_) => 0,
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_mutated_requests_get_aws_errors_and_keep_every_invariant() {
     let server = common::start_apart(Config::default());
@@ -805,4 +818,18 @@ fn the_judge_reads_a_target_as_the_server_does() {
     for other in ["/CreateChannel", "/CreateChannel#x", "//", "/x?y"] {
         assert!(judge(other.as_bytes(), 501, &headers, body).is_some(), "{other}");
     }
+}
+
+/// The one error answer without `x-amzn-ErrorType` that `judge` takes: hyper's empty 431,
+/// which closes the connection, to a head with more than 100 header fields (the other seeds of
+/// the mutation test make such heads).
+#[test]
+fn the_judge_takes_the_http_parsers_431_and_nothing_like_it() {
+    let mut closing = axum::http::HeaderMap::new();
+    closing.insert("connection", "close".parse().unwrap());
+    assert_eq!(judge(b"/ListChannels", 431, &closing, b""), None);
+    let open = axum::http::HeaderMap::new();
+    assert!(judge(b"/ListChannels", 431, &open, b"").is_some());
+    assert!(judge(b"/ListChannels", 431, &closing, b"{}").is_some());
+    assert!(judge(b"/ListChannels", 400, &closing, b"").is_some());
 }

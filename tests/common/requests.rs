@@ -255,7 +255,8 @@ pub fn seed_requests(known: &Known, authorization: &str, delete_known: bool) -> 
 
 /// Why an answer breaks the rules, if it does: any 5xx but STS's documented 501 at `/` (for
 /// actions and JSON targets it does not serve), or an error without `x-amzn-ErrorType` or
-/// whose body is not a JSON object (STS's XML aside).
+/// whose body is not a JSON object (STS's XML aside), but for the HTTP parser's documented
+/// refusal of a request head over its limits.
 pub fn judge(target: &[u8], status: u16, headers: &HeaderMap, body: &[u8]) -> Option<String> {
     // The path as the server reads it: without a query or a fragment (`/#x` is `/`), and
     // without the scheme and authority of an absolute-form target (`http://host/`).
@@ -265,6 +266,13 @@ pub fn judge(target: &[u8], status: u16, headers: &HeaderMap, body: &[u8]) -> Op
         return Some(format!("answered {status}: {shown}"));
     }
     if status < 400 {
+        return None;
+    }
+    // More than 100 header fields, or a head of about 400 KiB: hyper refuses the request before
+    // it is read as an AWS call, with an empty 431 that closes the connection (the README's
+    // limits say so).
+    let closes = headers.get("connection").is_some_and(|c| c.as_bytes() == b"close");
+    if status == 431 && closes && body.is_empty() {
         return None;
     }
     if headers.get("x-amzn-errortype").is_none_or(|t| t.is_empty()) {
