@@ -35,6 +35,12 @@ pub struct Scope {
     pub region: String,
 }
 
+impl Scope {
+    pub fn new(account: &str, region: &str) -> Self {
+        Scope { account: account.to_string(), region: region.to_string() }
+    }
+}
+
 /// (account, region), borrowed or owned: lets [`Store::scope`] find a scope without building
 /// a [`Scope`] (two allocations on every request).
 trait ScopeKey {
@@ -516,7 +522,6 @@ impl Store {
         self.started_empty
     }
 
-    /// The data directory's writer, when the store has one.
     /// Waits until every change handed over so far is on disk (nothing to wait for in memory).
     pub fn flush(&self) -> Result<(), String> {
         match &self.persister {
@@ -525,6 +530,7 @@ impl Store {
         }
     }
 
+    /// The data directory's writer, when the store has one.
     pub fn persister(&self) -> Option<&Persister> {
         self.persister.as_deref()
     }
@@ -563,10 +569,10 @@ impl Store {
         region: &str,
         make: impl FnOnce(Scope, Option<Arc<Persister>>) -> V,
     ) -> V {
-        if let Some(value) = map.get(&(account, region) as &dyn ScopeKey) {
-            return value.clone();
+        if let Some(value) = existing(map, account, region) {
+            return value;
         }
-        let scope = Scope { account: account.to_string(), region: region.to_string() };
+        let scope = Scope::new(account, region);
         let frozen = self.frozen.lock();
         if *frozen {
             return make(scope, None);
@@ -574,20 +580,13 @@ impl Store {
         map.entry(scope.clone()).or_insert_with(|| make(scope, self.persister.clone())).clone()
     }
 
-    /// The state of one (account, region), if anything has created it.
-    fn existing_scope(&self, account: &str, region: &str) -> Option<Arc<ScopeLock>> {
-        self.scopes.get(&(account, region) as &dyn ScopeKey).map(|state| state.clone())
-    }
-
     /// The state of one (account, region) if anything has created it, else an empty one that
     /// is not kept (nor persisted): for requests that change nothing, or that can only succeed
     /// on a resource that exists. Any access key and any region name are accepted, so if these
     /// created scopes, a client could grow the server without bound by naming ever new ones.
     pub fn scope_or_scratch(&self, account: &str, region: &str) -> Arc<ScopeLock> {
-        self.existing_scope(account, region).unwrap_or_else(|| {
-            let scope = Scope { account: account.to_string(), region: region.to_string() };
-            self.new_scope(scope, None)
-        })
+        existing(&self.scopes, account, region)
+            .unwrap_or_else(|| self.new_scope(Scope::new(account, region), None))
     }
 
     /// A new, empty scope, persisted by `persister` if it has one.
@@ -628,13 +627,8 @@ impl Store {
         account: &str,
         region: &str,
     ) -> Arc<RequestsLock> {
-        match self.cloudcontrol.get(&(account, region) as &dyn ScopeKey) {
-            Some(requests) => requests.clone(),
-            None => {
-                let key = Scope { account: account.to_string(), region: region.to_string() };
-                no_requests(key, None)
-            }
-        }
+        existing(&self.cloudcontrol, account, region)
+            .unwrap_or_else(|| no_requests(Scope::new(account, region), None))
     }
 
     /// Forgets every resource (and Cloud Control request) in every scope.
@@ -762,7 +756,7 @@ impl Store {
                     "scopes[{i}]: {account}/{region} is not an account and region"
                 ));
             }
-            let key = Scope { account: account.to_string(), region: region.to_string() };
+            let key = Scope::new(account, region);
             if states.iter().any(|st| st.scope == key) {
                 return Err(format!("scopes[{i}]: {account}/{region} appears twice"));
             }
@@ -830,6 +824,11 @@ struct Replacement {
     token_key: Option<Arc<crate::tokens::TokenKey>>,
     scopes: Vec<(Scope, Arc<ScopeLock>)>,
     logs: Vec<(Scope, Arc<RequestsLock>)>,
+}
+
+/// What `map` holds for (account, region), if anything has added it.
+fn existing<V: Clone>(map: &DashMap<Scope, V>, account: &str, region: &str) -> Option<V> {
+    map.get(&(account, region) as &dyn ScopeKey).map(|value| value.clone())
 }
 
 /// Puts `new` in `map` in place of all it held. Each key holds its old value or its new one at
