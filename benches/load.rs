@@ -973,13 +973,15 @@ impl LoadResult {
     /// Server CPU time per answered request, in microseconds: a cost that the other work on a
     /// shared machine disturbs less than throughput.
     fn cpu_us_per_request(&self) -> Option<f64> {
-        let cpu = self.server_cpu?;
-        (self.answered > 0).then(|| cpu.as_secs_f64() * 1e6 / self.answered as f64)
+        self.per_request_us(self.server_cpu?)
     }
 
     /// The client's CPU time per answered request, in microseconds.
     fn client_cpu_us_per_request(&self) -> Option<f64> {
-        let cpu = self.client_cpu?;
+        self.per_request_us(self.client_cpu?)
+    }
+
+    fn per_request_us(&self, cpu: Duration) -> Option<f64> {
         (self.answered > 0).then(|| cpu.as_secs_f64() * 1e6 / self.answered as f64)
     }
 
@@ -1222,7 +1224,7 @@ impl Report {
             None => String::new(),
         };
         let client_cpu = match result.client_cpu_us_per_request() {
-            Some(us) => format!(", client {us:.1}"),
+            Some(us) => format!(", client CPU {us:.1} µs/req"),
             None => String::new(),
         };
         let switches = match result.switches_per_1000() {
