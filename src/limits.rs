@@ -12,7 +12,7 @@ use crate::error::{ApiError, ErrorCode};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore, SemaphorePermit, oneshot};
@@ -85,6 +85,10 @@ struct State {
     idle_since: AtomicU64,
 }
 
+/// How often [`Connections::close_idle`] looks, as a fraction of the header timeout: a
+/// connection is closed between 1 and 17/16 of the timeout after it last became idle.
+const IDLE_CHECKS_PER_TIMEOUT: u32 = 16;
+
 /// A connection's place among the open ones, given up when dropped.
 pub struct Slot {
     requests: Requests,
@@ -147,6 +151,39 @@ impl Connections {
     }
 }
 
+impl Connections {
+    /// Closes, until dropped, every connection that has waited longer than `timeout` for a
+    /// request head since it opened or since its last answer was written: a client sending
+    /// its head a byte at a time, one that never sends, and keep-alive connections left idle.
+    /// A connection serving a request (a long event stream included) is never closed here;
+    /// its body and its answer have time limits of their own.
+    ///
+    /// One task looks at every connection a few times per timeout, in place of a timer per
+    /// request (hyper's header timeout set one, and took it down again, for every request
+    /// head: about 2.5% of a GetChannel's server CPU under load). A request costs nothing
+    /// more here: its end already notes when the connection became idle.
+    pub fn close_idle(self: &Arc<Self>, timeout: Duration) -> tokio::task::JoinHandle<()> {
+        let connections = Arc::downgrade(self);
+        let tick = (timeout / IDLE_CHECKS_PER_TIMEOUT).max(Duration::from_millis(1));
+        let limit = timeout.as_micros() as u64;
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(tick);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let Some(connections) = connections.upgrade() else { return };
+                let now = connections.now();
+                connections.open.lock().entries.retain(|_, entry| {
+                    let state = &entry.state;
+                    // Acquire: a request that ended is seen with the time it ended.
+                    state.busy.load(Acquire) > 0
+                        || now.saturating_sub(state.idle_since.load(Relaxed)) < limit
+                });
+            }
+        })
+    }
+}
+
 impl Slot {
     /// What marks the requests on this connection, for the service that serves them.
     pub fn requests(&self) -> Requests {
@@ -185,7 +222,8 @@ impl Drop for Busy {
         let Requests { connections, state } = &self.0;
         state.served.store(true, Relaxed);
         state.idle_since.store(connections.now(), Relaxed);
-        state.busy.fetch_sub(1, Relaxed);
+        // Release: whoever sees the connection idle also sees when it became so.
+        state.busy.fetch_sub(1, Release);
         // Wakes an admission waiting for an idle connection; without one, this is an atomic
         // store.
         connections.freed.notify_one();

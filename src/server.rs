@@ -22,7 +22,7 @@ use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::FutureExt;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -486,6 +486,7 @@ pub async fn run(
     let (stopping, stop_seen) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     let connections = Connections::new(limits.max_connections);
+    let closing_idle = connections.close_idle(limits.header_timeout);
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -514,6 +515,7 @@ pub async fn run(
     drop(stop_seen);
     let _ = stopping.send(true);
     stopping.closed().await;
+    closing_idle.abort();
     Ok(())
 }
 
@@ -540,7 +542,7 @@ async fn connection(
 ) {
     const TLS_HANDSHAKE: u8 = 0x16;
     // The first byte and any TLS handshake must come within the header timeout; from then on
-    // hyper times each request head.
+    // `Connections::close_idle` times each request head.
     let deadline = tokio::time::Instant::now() + limits.header_timeout;
     let mut first = [0u8; 1];
     // A client that connects and sends nothing must not hold shutdown up.
@@ -571,14 +573,12 @@ async fn connection(
                 _ = stop.wait_for(|s| *s) => return,
             };
             match handshake {
-                Ok(Ok(stream)) => {
-                    serve_http1(TokioIo::new(stream), front, requests, limits, stop).await
-                }
+                Ok(Ok(stream)) => serve_http1(TokioIo::new(stream), front, requests, stop).await,
                 Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
                 Err(_) => tracing::debug!("TLS handshake timed out"),
             }
         }
-        Ok(_) => serve_http1(TokioIo::new(stream), front, requests, limits, stop).await,
+        Ok(_) => serve_http1(TokioIo::new(stream), front, requests, stop).await,
         Err(e) => tracing::debug!("connection failed before its first byte: {e}"),
     }
     // Only now is its place among the open connections given up.
@@ -592,7 +592,6 @@ async fn serve_http1<I>(
     io: TokioIo<I>,
     front: Front,
     requests: Requests,
-    limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -606,10 +605,9 @@ async fn serve_http1<I>(
             Ok::<_, std::convert::Infallible>(response.map(|body| Answer { body, _busy: busy }))
         }
     });
-    let conn = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        .serve_connection(io, service);
+    // No `header_read_timeout`: `Connections::close_idle` closes a connection whose head is
+    // late, without a timer per request.
+    let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
     let mut conn = std::pin::pin!(conn);
     let mut stopping = false;
     loop {
