@@ -406,13 +406,21 @@ where
 {
     use http_body_util::BodyExt;
     let mut body = std::pin::pin!(body);
+    // A body that comes in one piece, as a small one does, is kept as it came, uncopied.
+    let mut first: Option<bytes::Bytes> = None;
     let mut kept = bytes::BytesMut::new();
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
         let Ok(data) = frame.map_err(|_| BodyError::Failed)?.into_data() else { continue };
         total += data.len();
         if total <= api::MAX_BODY_BYTES {
-            kept.extend_from_slice(&data);
+            match first.take() {
+                None if kept.is_empty() => first = Some(data),
+                earlier => {
+                    kept.extend_from_slice(&earlier.unwrap_or_default());
+                    kept.extend_from_slice(&data);
+                }
+            }
         } else if total > DISCARD_BYTES {
             return Err(BodyError::TooLarge);
         }
@@ -420,7 +428,7 @@ where
     if total > api::MAX_BODY_BYTES {
         return Err(BodyError::TooLarge);
     }
-    Ok(kept.freeze())
+    Ok(first.unwrap_or_else(|| kept.freeze()))
 }
 
 /// Serves `listener` until `shutdown` completes, then finishes the requests in flight.

@@ -337,6 +337,18 @@ async fn an_oversize_body_is_a_413_that_changes_nothing() {
 }
 
 #[tokio::test]
+async fn a_body_at_the_limit_comes_in_pieces_and_is_read_whole() {
+    let server = common::start().await;
+    // A mebibyte reaches the server in many reads; the name is in the last of them.
+    let tail = r#""name": "whole"}"#;
+    let body = format!("{{{}{tail}", " ".repeat(MAX_BODY_BYTES - 1 - tail.len()));
+    assert_eq!(body.len(), MAX_BODY_BYTES);
+    let made = server.post("CreateChannel", &body).await;
+    assert_eq!(made.status, 200, "{:?}", made.json);
+    assert_eq!(made.json["channel"]["name"], "whole");
+}
+
+#[tokio::test]
 async fn a_non_json_content_type_is_a_415_that_changes_nothing() {
     let fx = WithChannel::start().await;
     for (content_type, body) in [
