@@ -58,7 +58,8 @@ pub struct Connections {
     max: usize,
     epoch: Instant,
     open: Mutex<Registry>,
-    /// Signalled when a connection closes or finishes a request, for an admission waiting.
+    /// Signalled when a connection closes or finishes a request, for an admission or a
+    /// shutdown waiting.
     freed: Notify,
 }
 
@@ -70,8 +71,9 @@ struct Registry {
 
 struct Entry {
     state: Arc<State>,
-    /// Dropping it tells the connection's task to close.
-    _close: oneshot::Sender<()>,
+    /// Sending asks the connection to finish its request and close; dropping it closes the
+    /// connection at once (see [`Closing`]).
+    close: Option<oneshot::Sender<()>>,
 }
 
 /// What a connection's requests update as they start and end: atomics, so that serving a
@@ -95,8 +97,11 @@ pub struct Slot {
     id: u64,
 }
 
-/// Completes when the connection has been displaced and must close.
-pub type Displaced = oneshot::Receiver<()>;
+/// Completes when the connection must close: with `Ok` at shutdown, once the request it is
+/// serving is answered; with `Err` at once, because it is idle and was displaced by a newcomer
+/// or waited past the header timeout. A oneshot per connection, so that a connection's task,
+/// which looks at it every time it wakes, shares no lock with the others.
+pub type Closing = oneshot::Receiver<()>;
 
 impl Connections {
     pub fn new(max: usize) -> Arc<Self> {
@@ -118,7 +123,7 @@ impl Connections {
     /// connection idle the longest, whose client can open another. When every connection is
     /// serving a request, this waits until one finishes, and new clients wait in the listen
     /// queue meanwhile.
-    pub async fn admit(self: &Arc<Self>) -> (Slot, Displaced) {
+    pub async fn admit(self: &Arc<Self>) -> (Slot, Closing) {
         loop {
             if let Some(admitted) = self.try_admit() {
                 return admitted;
@@ -128,7 +133,7 @@ impl Connections {
         }
     }
 
-    fn try_admit(self: &Arc<Self>) -> Option<(Slot, Displaced)> {
+    fn try_admit(self: &Arc<Self>) -> Option<(Slot, Closing)> {
         let mut open = self.open.lock();
         if open.entries.len() >= self.max {
             let (&idle, _) =
@@ -140,19 +145,41 @@ impl Connections {
         }
         let id = open.next_id;
         open.next_id += 1;
-        let (close, displaced) = oneshot::channel();
+        let (close, closing) = oneshot::channel();
         let state = Arc::new(State {
             busy: AtomicUsize::new(0),
             served: AtomicBool::new(false),
             idle_since: AtomicU64::new(self.now()),
         });
-        open.entries.insert(id, Entry { state: state.clone(), _close: close });
-        Some((Slot { requests: Requests { connections: self.clone(), state }, id }, displaced))
+        open.entries.insert(id, Entry { state: state.clone(), close: Some(close) });
+        Some((Slot { requests: Requests { connections: self.clone(), state }, id }, closing))
     }
 }
 
 impl Connections {
-    /// Closes, until dropped, every connection that has waited longer than `timeout` for a
+    /// Asks every open connection to finish the request it is serving, if any, and close.
+    pub fn finish_all(&self) {
+        for entry in self.open.lock().entries.values_mut() {
+            if let Some(close) = entry.close.take() {
+                let _ = close.send(());
+            }
+        }
+    }
+
+    /// Completes once every connection has closed.
+    pub async fn all_closed(&self) {
+        loop {
+            // Listening before looking, so that a connection closing in between is not missed.
+            let mut freed = std::pin::pin!(self.freed.notified());
+            freed.as_mut().enable();
+            if self.open.lock().entries.is_empty() {
+                return;
+            }
+            freed.await;
+        }
+    }
+
+    /// A task that closes, until it is aborted, every connection that has waited longer than `timeout` for a
     /// request head since it opened or since its last answer was written: a client sending
     /// its head a byte at a time, one that never sends, and keep-alive connections left idle.
     /// A connection serving a request (a long event stream included) is never closed here;

@@ -13,7 +13,7 @@ use crate::auth::{self, AuthConfig};
 use crate::context::Defaults;
 use crate::cors::{self, AllowedOrigins, Cors};
 use crate::error::{ApiError, ProtocolError};
-use crate::limits::{self, Connections, InFlight, Limits, Requests, Slot};
+use crate::limits::{self, Closing, Connections, InFlight, Limits, Requests, Slot};
 use crate::store::Store;
 use crate::tls::Tls;
 use axum::Router;
@@ -29,7 +29,6 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 
 /// Server settings that do not concern the socket.
 #[derive(Debug, Clone)]
@@ -489,9 +488,6 @@ pub async fn run(
         listener.local_addr()?
     );
     tracing::info!("HTTPS on the same port; its certificate is at /_ivs-local/tls/cert.pem");
-    // Every connection task holds a receiver: `send(true)` asks them to finish, and
-    // `closed()` completes once the last of them has.
-    let (stopping, stop_seen) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     let connections = Connections::new(limits.max_connections);
     let closing_idle = connections.close_idle(limits.header_timeout);
@@ -506,23 +502,15 @@ pub async fn run(
             },
             () = &mut shutdown => break,
         };
-        let (slot, displaced) = tokio::select! {
+        let (slot, closing) = tokio::select! {
             admitted = connections.admit() => admitted,
             () = &mut shutdown => break,
         };
-        let serve = connection(stream, slot, front.clone(), tls.clone(), limits, stop_seen.clone());
-        tokio::spawn(async move {
-            // A displaced connection is idle: dropping it closes it between requests.
-            tokio::select! {
-                () = serve => {}
-                _ = displaced => {}
-            }
-        });
+        tokio::spawn(connection(stream, slot, closing, front.clone(), tls.clone(), limits));
     }
     drop(listener);
-    drop(stop_seen);
-    let _ = stopping.send(true);
-    stopping.closed().await;
+    connections.finish_all();
+    connections.all_closed().await;
     closing_idle.abort();
     Ok(())
 }
@@ -539,14 +527,14 @@ fn restarted(store: &Store) -> Result<(), String> {
 }
 
 /// Serves one connection, over TLS when its first byte is a handshake record (0x16), until the
-/// client closes it or shutdown asks it to finish its current request.
+/// client closes it or `closing` says to close (see `limits::Closing`).
 async fn connection(
     stream: TcpStream,
     slot: Slot,
+    mut closing: Closing,
     front: Front,
     tls: Arc<Tls>,
     limits: Limits,
-    mut stop: watch::Receiver<bool>,
 ) {
     const TLS_HANDSHAKE: u8 = 0x16;
     // The first byte and any TLS handshake must come within the header timeout; from then on
@@ -559,7 +547,7 @@ async fn connection(
             Ok(peeked) => peeked,
             Err(_) => return,
         },
-        _ = stop.wait_for(|s| *s) => return,
+        _ = &mut closing => return,
     };
     // Every write must make progress within the write timeout, or the connection fails; this
     // covers the TLS handshake's writes and every answer.
@@ -578,15 +566,15 @@ async fn connection(
             };
             let handshake = tokio::select! {
                 handshake = tokio::time::timeout_at(deadline, acceptor.accept(stream)) => handshake,
-                _ = stop.wait_for(|s| *s) => return,
+                _ = &mut closing => return,
             };
             match handshake {
-                Ok(Ok(stream)) => serve_http1(TokioIo::new(stream), front, requests, stop).await,
+                Ok(Ok(stream)) => serve_http1(TokioIo::new(stream), front, requests, closing).await,
                 Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
                 Err(_) => tracing::debug!("TLS handshake timed out"),
             }
         }
-        Ok(_) => serve_http1(TokioIo::new(stream), front, requests, stop).await,
+        Ok(_) => serve_http1(TokioIo::new(stream), front, requests, closing).await,
         Err(e) => tracing::debug!("connection failed before its first byte: {e}"),
     }
     // Only now is its place among the open connections given up.
@@ -596,12 +584,8 @@ async fn connection(
 /// HTTP/1.1 with keep-alive, as `axum::serve` configured it (the router enables no HTTP/2).
 /// Each request marks the connection busy until its answer's last byte is written, so it is
 /// never displaced mid-answer (a long event stream included).
-async fn serve_http1<I>(
-    io: TokioIo<I>,
-    front: Front,
-    requests: Requests,
-    mut stop: watch::Receiver<bool>,
-) where
+async fn serve_http1<I>(io: TokioIo<I>, front: Front, requests: Requests, mut closing: Closing)
+where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
@@ -620,15 +604,22 @@ async fn serve_http1<I>(
     let mut stopping = false;
     loop {
         tokio::select! {
+            // The connection first: it is what wakes the task, nearly every time.
+            biased;
             result = conn.as_mut() => {
                 if let Err(e) = result {
                     tracing::debug!("connection ended: {e}");
                 }
                 return;
             }
-            _ = stop.wait_for(|s| *s), if !stopping => {
-                stopping = true;
-                conn.as_mut().graceful_shutdown();
+            asked = &mut closing, if !stopping => match asked {
+                // Shutdown: the request being served, if any, is answered first.
+                Ok(()) => {
+                    stopping = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+                // Displaced or past the header timeout, so idle: closed between requests.
+                Err(_) => return,
             }
         }
     }

@@ -44,8 +44,53 @@ fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
     Running { child, port, log }
 }
 
+fn sigterm(server: &Running) {
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+}
+
+/// The exit status of a binary told to stop, which must come within `limit`.
+fn stopped_within(server: &mut Running, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "still running {limit:?} after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn healthcheck(port: u16) -> bool {
     Command::new(BIN).args(["healthcheck", "--port", &port.to_string()]).status().unwrap().success()
+}
+
+#[test]
+fn sigterm_answers_the_request_in_flight_before_stopping() {
+    use std::io::{Read, Write};
+    let mut server = start(&["--port", "0", "--host", "127.0.0.1"], &[]);
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let body = br#"{"name": "in-flight"}"#;
+    // The head and part of the body: the request is being served when SIGTERM comes.
+    let head = format!(
+        "POST /CreateChannel HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).unwrap();
+    conn.write_all(&body[..5]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    sigterm(&server);
+    std::thread::sleep(Duration::from_millis(300));
+    conn.write_all(&body[5..]).unwrap();
+    // The answer, then the end of the connection.
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).expect("answered, then closed");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""name":"in-flight""#), "{answer}");
+    let status = stopped_within(&mut server, Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
 }
 
 #[test]
@@ -60,16 +105,8 @@ fn port_zero_picks_a_free_port_and_sigterm_stops_it_gracefully() {
     assert!(health["uptimeSeconds"].as_f64().unwrap() >= 0.0);
     assert!(healthcheck(server.port));
 
-    let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "still running 10 s after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    sigterm(&server);
+    let status = stopped_within(&mut server, Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut server.log, &mut rest).unwrap();
