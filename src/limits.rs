@@ -1,7 +1,8 @@
 //! What keeps a broken or hostile client from taking the server down: how long a client may
-//! take to send a request's head or body or leave its answer unread, how many connections are
-//! open at once and how many requests are served at once. `server.rs` applies them; the
-//! numbers come from `server::Config` (flags in `main.rs`, listed in the README).
+//! take to send a request's head or body or leave its answer unread, how large a head may be,
+//! how many connections are open at once and how many requests are served at once.
+//! `server.rs` applies them; the numbers come from `server::Config` (flags in `main.rs`,
+//! listed in the README).
 //!
 //! A client over a time limit is cut off. A connection beyond the connection limit displaces an
 //! idle one ([`Connections::admit`]), so silent or slow clients cannot crowd out real ones. A
@@ -35,6 +36,11 @@ pub struct Limits {
     pub max_connections: usize,
     /// Requests being read or answered at once.
     pub max_in_flight: usize,
+    /// Bytes of a request's head (request line and headers); beyond, hyper answers 431 and
+    /// closes the connection. Also what a connection may hold of a head still arriving.
+    pub max_header_bytes: usize,
+    /// Headers in a request; beyond, hyper answers 431 and closes the connection.
+    pub max_headers: usize,
 }
 
 impl Limits {
@@ -44,8 +50,15 @@ impl Limits {
         write_timeout: Duration::from_secs(30),
         max_connections: 512,
         max_in_flight: 256,
+        max_header_bytes: 64 * 1024,
+        max_headers: HYPER_MAX_HEADERS,
     };
 }
+
+/// hyper's own limit on the headers of a request. It keeps their indices on the stack; any
+/// other limit puts them on the heap, an allocation per request, so it is only set when it
+/// differs.
+pub const HYPER_MAX_HEADERS: usize = 100;
 
 impl Default for Limits {
     fn default() -> Self {

@@ -116,6 +116,13 @@ struct Cli {
     /// Requests being read or answered at once; beyond, 429 ThrottlingException.
     #[arg(long, env = "IVS_LOCAL_MAX_IN_FLIGHT", default_value_t = LIMITS.max_in_flight, value_parser = at_least_one)]
     max_in_flight: usize,
+    /// Bytes of a request's head (request line and headers); beyond, 431 and the connection
+    /// is closed.
+    #[arg(long, env = "IVS_LOCAL_MAX_HEADER_BYTES", default_value_t = LIMITS.max_header_bytes, value_parser = at_least_one)]
+    max_header_bytes: usize,
+    /// Headers in a request; beyond, 431 and the connection is closed.
+    #[arg(long, env = "IVS_LOCAL_MAX_HEADERS", default_value_t = LIMITS.max_headers, value_parser = at_least_one)]
+    max_headers: usize,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -250,6 +257,8 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
             write_timeout: cli.write_timeout.0,
             max_connections: cli.max_connections,
             max_in_flight: cli.max_in_flight,
+            max_header_bytes: cli.max_header_bytes,
+            max_headers: cli.max_headers,
         },
     };
     if config.auth.mode != AuthMode::Open {

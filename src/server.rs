@@ -569,12 +569,14 @@ async fn connection(
                 _ = &mut closing => return,
             };
             match handshake {
-                Ok(Ok(stream)) => serve_http1(TokioIo::new(stream), front, requests, closing).await,
+                Ok(Ok(stream)) => {
+                    serve_http1(TokioIo::new(stream), front, requests, limits, closing).await
+                }
                 Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
                 Err(_) => tracing::debug!("TLS handshake timed out"),
             }
         }
-        Ok(_) => serve_http1(TokioIo::new(stream), front, requests, closing).await,
+        Ok(_) => serve_http1(TokioIo::new(stream), front, requests, limits, closing).await,
         Err(e) => tracing::debug!("connection failed before its first byte: {e}"),
     }
     // Only now is its place among the open connections given up.
@@ -584,8 +586,13 @@ async fn connection(
 /// HTTP/1.1 with keep-alive, as `axum::serve` configured it (the router enables no HTTP/2).
 /// Each request marks the connection busy until its answer's last byte is written, so it is
 /// never displaced mid-answer (a long event stream included).
-async fn serve_http1<I>(io: TokioIo<I>, front: Front, requests: Requests, mut closing: Closing)
-where
+async fn serve_http1<I>(
+    io: TokioIo<I>,
+    front: Front,
+    requests: Requests,
+    limits: Limits,
+    mut closing: Closing,
+) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
@@ -599,7 +606,12 @@ where
     });
     // No `header_read_timeout`: `Connections::close_idle` closes a connection whose head is
     // late, without a timer per request.
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1.max_header_size(limits.max_header_bytes);
+    if limits.max_headers != limits::HYPER_MAX_HEADERS {
+        http1.max_headers(limits.max_headers);
+    }
+    let conn = http1.serve_connection(io, service);
     let mut conn = std::pin::pin!(conn);
     let mut stopping = false;
     loop {

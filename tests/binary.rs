@@ -149,6 +149,26 @@ fn cors_origins_come_from_the_flag_or_its_environment_twin() {
 }
 
 #[test]
+fn head_limits_come_from_their_flags_or_environment_twins() {
+    let server =
+        start(&["--port", "0", "--max-header-bytes", "2048"], &[("IVS_LOCAL_MAX_HEADERS", "10")]);
+    // Host, Connection and X-Pad, then `extra` more headers.
+    let request = |pad: usize, extra: usize| {
+        let extra: String = (0..extra).map(|i| format!("X-H{i}: v\r\n")).collect();
+        let pad = "p".repeat(pad);
+        format!(
+            "GET /_ivs-local/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+             X-Pad: {pad}\r\n{extra}\r\n"
+        )
+    };
+    assert_eq!(http::status_line(server.port, &request(1000, 5)), "HTTP/1.1 200 OK");
+    let too_long = http::status_line(server.port, &request(3000, 0));
+    assert!(too_long.starts_with("HTTP/1.1 431"), "{too_long}");
+    let too_many = http::status_line(server.port, &request(10, 12));
+    assert!(too_many.starts_with("HTTP/1.1 431"), "{too_many}");
+}
+
+#[test]
 fn a_bad_account_id_is_refused_at_startup() {
     let out = Command::new(BIN).args(["--account-id", "12345"]).output().unwrap();
     assert!(!out.status.success());
@@ -168,6 +188,16 @@ mod http {
         let (head, body) = response.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 200"), "{head}");
         serde_json::from_str(body).unwrap()
+    }
+
+    /// The status line of the answer to `request`, sent as it is.
+    pub fn status_line(port: u16, request: &str) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let response = String::from_utf8_lossy(&response);
+        response.lines().next().unwrap_or_default().to_string()
     }
 
     /// The status line and headers of a GET sent with an `Origin`.

@@ -1,7 +1,8 @@
 //! Hostile clients are cut off after a bounded time and never starve the others: headers sent a
 //! byte at a time, hundreds of connections that send nothing, a client that stops reading its
-//! answer, endless chunked bodies, more requests at once than the server takes. In each test a
-//! well-behaved client (the AWS SDK) is served while the hostile one is at work.
+//! answer, endless chunked bodies, heads over the size limits, more requests at once than the
+//! server takes. In each test a well-behaved client (the AWS SDK) is served while the hostile
+//! one is at work.
 //!
 //! The servers run with short limits set in their `Config`, so the file takes a few seconds.
 //! The bound on a well-behaved call is generous: it checks that the call is answered at all,
@@ -326,6 +327,39 @@ async fn a_body_with_broken_chunked_framing_is_a_bad_request() {
     assert!(lower.contains("x-amzn-errortype: serializationexception"), "{answer}");
     assert!(lower.contains("connection: close"), "{answer}");
     well_behaved(&server, "after-bad-framing").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heads_over_the_size_or_header_count_limit_are_refused_with_431() {
+    let server =
+        start(Limits { max_header_bytes: 4096, max_headers: 20, ..Limits::default() }).await;
+    let head = |pad: usize, headers: usize, end: &str| {
+        let extra: String = (0..headers).map(|i| format!("X-H{i}: v\r\n")).collect();
+        let pad = "p".repeat(pad);
+        format!("GET /_ivs-local/health HTTP/1.1\r\nHost: x\r\nX-Pad: {pad}\r\n{extra}{end}")
+    };
+    // Within both limits: answered, and the connection stays open.
+    let mut within = connect(server.addr).await;
+    within.write_all(head(3000, 15, "\r\n").as_bytes()).await.unwrap();
+    let mut answer = [0u8; 12];
+    promptly("an answer", within.read_exact(&mut answer)).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+    // Too long, too many headers, and too long while still arriving (no end of head).
+    for (what, request) in [
+        ("a 5,000-byte header", head(5000, 0, "\r\n")),
+        ("25 headers", head(10, 25, "\r\n")),
+        ("a head that grows past the limit", head(5000, 0, "")),
+    ] {
+        let mut stream = connect(server.addr).await;
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let answer = read_until_closed(&mut stream, Duration::from_secs(5))
+            .await
+            .unwrap_or_else(|| panic!("{what}: the connection is closed"));
+        let answer = String::from_utf8_lossy(&answer).to_lowercase();
+        assert!(answer.starts_with("http/1.1 431"), "{what}: {answer}");
+        assert!(answer.contains("connection: close"), "{what}: {answer}");
+    }
+    well_behaved(&server, "after-big-heads").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -268,7 +268,7 @@ pub fn judge(target: &[u8], status: u16, headers: &HeaderMap, body: &[u8]) -> Op
     if status < 400 {
         return None;
     }
-    // More than 100 header fields, or a head of about 400 KiB: hyper refuses the request before
+    // A head over `--max-headers` or `--max-header-bytes`: hyper refuses the request before
     // it is read as an AWS call, with an empty 431 that closes the connection (the README's
     // limits say so).
     let closes = headers.get("connection").is_some_and(|c| c.as_bytes() == b"close");
