@@ -268,30 +268,60 @@ where
 
 /// `2026-11-22T11:30:37.185026Z `, as `tracing_subscriber` writes it.
 fn write_time(writer: &mut impl fmt::Write, now: std::time::SystemTime) -> fmt::Result {
-    let now = time::OffsetDateTime::from(now);
-    let (year, month, day) = now.to_calendar_date();
     let mut digits = [0u8; 27];
-    let mut put = |at: usize, value: u32, width: usize| {
-        let mut value = value;
-        for i in (at..at + width).rev() {
-            digits[i] = b'0' + (value % 10) as u8;
-            value /= 10;
-        }
+    let since_epoch = now.duration_since(std::time::UNIX_EPOCH);
+    let (second, micros) = match since_epoch {
+        Ok(since) => (Some(since.as_secs()), since.subsec_micros()),
+        Err(_) => (None, time::OffsetDateTime::from(now).microsecond()),
     };
-    put(0, year.clamp(0, 9999) as u32, 4);
-    put(5, u8::from(month).into(), 2);
-    put(8, day.into(), 2);
-    put(11, now.hour().into(), 2);
-    put(14, now.minute().into(), 2);
-    put(17, now.second().into(), 2);
-    put(20, now.microsecond(), 6);
-    for (at, separator) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'.')] {
-        digits[at] = separator;
+    // Most lines fall in the same second as the thread's previous one, and only need their
+    // microseconds: the calendar date took about a tenth of the access line's cost.
+    match SECOND.get() {
+        (cached, prefix) if second == Some(cached) => digits[..20].copy_from_slice(&prefix),
+        _ => {
+            let prefix = date_to_the_second(now);
+            digits[..20].copy_from_slice(&prefix);
+            if let Some(second) = second {
+                SECOND.set((second, prefix));
+            }
+        }
     }
+    put_digits(&mut digits[20..26], micros);
     digits[26] = b'Z';
     // Only ASCII digits and separators were written.
     writer.write_str(std::str::from_utf8(&digits).map_err(|_| fmt::Error)?)?;
     writer.write_char(' ')
+}
+
+thread_local! {
+    /// The second since the epoch of this thread's last timestamp, and its text up to the
+    /// fraction (`2026-11-18T11:06:40.`).
+    static SECOND: Cell<(u64, [u8; 20])> = const { Cell::new((u64::MAX, [0; 20])) };
+}
+
+/// `now` in UTC to the second, with the dot before the fraction: `2026-11-18T11:06:40.`.
+fn date_to_the_second(now: std::time::SystemTime) -> [u8; 20] {
+    let now = time::OffsetDateTime::from(now);
+    let (year, month, day) = now.to_calendar_date();
+    let mut text = [0u8; 20];
+    put_digits(&mut text[0..4], year.clamp(0, 9999) as u32);
+    put_digits(&mut text[5..7], u8::from(month).into());
+    put_digits(&mut text[8..10], day.into());
+    put_digits(&mut text[11..13], now.hour().into());
+    put_digits(&mut text[14..16], now.minute().into());
+    put_digits(&mut text[17..19], now.second().into());
+    for (at, separator) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'.')] {
+        text[at] = separator;
+    }
+    text
+}
+
+/// `value`'s last `out.len()` decimal digits, zero-padded.
+fn put_digits(out: &mut [u8], mut value: u32) {
+    for digit in out.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
 }
 
 fn write_level(writer: &mut impl fmt::Write, level: Level, ansi: bool) -> fmt::Result {
@@ -495,9 +525,16 @@ mod tests {
 
     #[test]
     fn time_is_utc_with_microseconds() {
-        let mut text = String::new();
-        let at = std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_795_000_000_000_042);
-        write_time(&mut Writer::new(&mut text), at).unwrap();
-        assert_eq!(text, "2026-11-18T11:06:40.000042Z ");
+        let time = |micros: u64| {
+            let mut text = String::new();
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_micros(micros);
+            write_time(&mut Writer::new(&mut text), at).unwrap();
+            text
+        };
+        assert_eq!(time(1_795_000_000_000_042), "2026-11-18T11:06:40.000042Z ");
+        // The same second, then the next, then an earlier one: each from its own time.
+        assert_eq!(time(1_795_000_000_999_999), "2026-11-18T11:06:40.999999Z ");
+        assert_eq!(time(1_795_000_001_000_000), "2026-11-18T11:06:41.000000Z ");
+        assert_eq!(time(1_700_000_000_500_000), "2023-11-14T22:13:20.500000Z ");
     }
 }
