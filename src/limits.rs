@@ -71,6 +71,9 @@ pub struct Connections {
     max: usize,
     epoch: Instant,
     open: Mutex<Registry>,
+    /// Connections whose task has not ended. The registry forgets a connection as soon as it
+    /// is told to close at once (displaced, or idle too long); this counts it until it has.
+    live: AtomicUsize,
     /// Signalled when a connection closes or finishes a request, for an admission or a
     /// shutdown waiting.
     freed: Notify,
@@ -122,6 +125,7 @@ impl Connections {
             max,
             epoch: Instant::now(),
             open: Mutex::default(),
+            live: AtomicUsize::new(0),
             freed: Notify::new(),
         })
     }
@@ -165,36 +169,42 @@ impl Connections {
             idle_since: AtomicU64::new(self.now()),
         });
         open.entries.insert(id, Entry { state: state.clone(), close: Some(close) });
+        self.live.fetch_add(1, Relaxed);
         Some((Slot { requests: Requests { connections: self.clone(), state }, id }, closing))
     }
-}
 
-impl Connections {
-    /// Asks every open connection to finish the request it is serving, if any, and close.
+    /// At shutdown: asks every connection serving a request to answer it and close, and
+    /// closes the others at once, including one still sending a head (hyper would wait for
+    /// that head, and the header timeout no longer applies once asked).
     pub fn finish_all(&self) {
-        for entry in self.open.lock().entries.values_mut() {
+        self.open.lock().entries.retain(|_, entry| {
+            if entry.state.busy.load(Acquire) == 0 {
+                return false;
+            }
             if let Some(close) = entry.close.take() {
                 let _ = close.send(());
             }
-        }
+            true
+        });
     }
 
-    /// Completes once every connection has closed.
+    /// Completes once every connection's task has ended.
     pub async fn all_closed(&self) {
         loop {
             // Listening before looking, so that a connection closing in between is not missed.
             let mut freed = std::pin::pin!(self.freed.notified());
             freed.as_mut().enable();
-            if self.open.lock().entries.is_empty() {
+            if self.live.load(Acquire) == 0 {
                 return;
             }
             freed.await;
         }
     }
 
-    /// A task that closes, until it is aborted, every connection that has waited longer than `timeout` for a
-    /// request head since it opened or since its last answer was written: a client sending
-    /// its head a byte at a time, one that never sends, and keep-alive connections left idle.
+    /// A task that closes, until it is aborted, every connection that has waited longer than
+    /// `timeout` for a request head since it opened or since its last answer was written: a
+    /// client sending its head a byte at a time, one that never sends, and keep-alive
+    /// connections left idle.
     /// A connection serving a request (a long event stream included) is never closed here;
     /// its body and its answer have time limits of their own.
     ///
@@ -235,6 +245,7 @@ impl Drop for Slot {
     fn drop(&mut self) {
         let connections = &self.requests.connections;
         connections.open.lock().entries.remove(&self.id);
+        connections.live.fetch_sub(1, Release);
         connections.freed.notify_one();
     }
 }

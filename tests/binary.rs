@@ -66,7 +66,7 @@ fn healthcheck(port: u16) -> bool {
 }
 
 #[test]
-fn sigterm_answers_the_request_in_flight_before_stopping() {
+fn sigterm_answers_the_request_in_flight_and_closes_the_rest() {
     use std::io::{Read, Write};
     let mut server = start(&["--port", "0", "--host", "127.0.0.1"], &[]);
     let mut conn = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
@@ -80,6 +80,10 @@ fn sigterm_answers_the_request_in_flight_before_stopping() {
     );
     conn.write_all(head.as_bytes()).unwrap();
     conn.write_all(&body[..5]).unwrap();
+    // And a connection that has sent half a head, which must not hold the stop up (the header
+    // timeout is 30 s).
+    let mut half = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    half.write_all(b"GET /_ivs-local/health HT").unwrap();
     std::thread::sleep(Duration::from_millis(300));
     sigterm(&server);
     std::thread::sleep(Duration::from_millis(300));
