@@ -3,7 +3,8 @@
 #   docker run -p 4566:4566 ivs-local
 
 FROM rust:1.95-alpine AS build
-RUN apk add --no-cache musl-dev
+# make builds jemalloc, the binary's allocator (Cargo.toml).
+RUN apk add --no-cache musl-dev make
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \

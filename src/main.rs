@@ -15,8 +15,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// jemalloc, on glibc targets: see Cargo.toml.
-#[cfg(target_env = "gnu")]
+/// jemalloc, on glibc and musl targets (the Docker image): see Cargo.toml.
+#[cfg(any(target_env = "gnu", target_env = "musl"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
@@ -25,7 +25,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// one worker, freed its old arrays into that worker's arena, where the other worker's growth
 /// could not reuse them: memory per channel in the load benchmark was 922-983 bytes, against
 /// 857 with one arena, at the same throughput (small allocations stay in per-thread caches).
-#[cfg(target_env = "gnu")]
+#[cfg(any(target_env = "gnu", target_env = "musl"))]
 #[unsafe(export_name = "_rjem_malloc_conf")]
 static JEMALLOC_CONF: &[u8; 10] = b"narenas:1\0";
 
