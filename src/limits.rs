@@ -103,6 +103,14 @@ struct State {
     idle_since: AtomicU64,
 }
 
+impl State {
+    /// Whether a request on it is being read or answered. Acquire: a connection seen idle is
+    /// seen with the time its last request ended.
+    fn serving(&self) -> bool {
+        self.busy.load(Acquire) > 0
+    }
+}
+
 /// How often [`Connections::close_idle`] looks, as a fraction of the header timeout: a
 /// connection is closed between 1 and 17/16 of the timeout after it last became idle.
 const IDLE_CHECKS_PER_TIMEOUT: u32 = 16;
@@ -154,9 +162,9 @@ impl Connections {
         let mut open = self.open.lock();
         if open.entries.len() >= self.max {
             let (&idle, _) =
-                open.entries.iter().filter(|(_, e)| e.state.busy.load(Relaxed) == 0).min_by_key(
-                    |(_, e)| (e.state.served.load(Relaxed), e.state.idle_since.load(Relaxed)),
-                )?;
+                open.entries.iter().filter(|(_, e)| !e.state.serving()).min_by_key(|(_, e)| {
+                    (e.state.served.load(Relaxed), e.state.idle_since.load(Relaxed))
+                })?;
             open.entries.remove(&idle);
             tracing::debug!(max = self.max, "connection limit reached: closed an idle connection");
         }
@@ -178,7 +186,7 @@ impl Connections {
     /// that head, and the header timeout no longer applies once asked).
     pub fn finish_all(&self) {
         self.open.lock().entries.retain(|_, entry| {
-            if entry.state.busy.load(Acquire) == 0 {
+            if !entry.state.serving() {
                 return false;
             }
             if let Some(close) = entry.close.take() {
@@ -225,9 +233,7 @@ impl Connections {
                 let now = connections.now();
                 connections.open.lock().entries.retain(|_, entry| {
                     let state = &entry.state;
-                    // Acquire: a request that ended is seen with the time it ended.
-                    state.busy.load(Acquire) > 0
-                        || now.saturating_sub(state.idle_since.load(Relaxed)) < limit
+                    state.serving() || now.saturating_sub(state.idle_since.load(Relaxed)) < limit
                 });
             }
         })
