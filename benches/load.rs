@@ -27,9 +27,9 @@
 //! server is the slower side, the client's threads run out of work, sleep, and preempt the
 //! server's workers when its answers wake them, which costs both sides CPU and widens the
 //! latency tail. The client does nearly the same work whatever the server (the emulator's
-//! answers have three more headers), yet its CPU time per request grows with the server's: the
-//! two share caches as well as cores. A results table is
-//! printed at the end, closing with the targets of issue 9 point 6 (throughput and p99 against
+//! answers have three more headers), yet its CPU time per request grows with the server's,
+//! most likely because the two share caches as well as cores. A results table is printed at
+//! the end, closing with the targets of issue 9 point 6 (throughput and p99 against
 //! the bare server, idle RSS, memory per channel), each marked met or not. The targets compare
 //! each server's best round; the rows before them give the same ratios pass by pass, which
 //! shows how much one verdict owes to the moment (the bare server's throughput alone moves by
