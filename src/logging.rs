@@ -269,8 +269,7 @@ where
 /// `2026-11-22T11:30:37.185026Z `, as `tracing_subscriber` writes it.
 fn write_time(writer: &mut impl fmt::Write, now: std::time::SystemTime) -> fmt::Result {
     let mut digits = [0u8; 27];
-    let since_epoch = now.duration_since(std::time::UNIX_EPOCH);
-    let (second, micros) = match since_epoch {
+    let (second, micros) = match now.duration_since(std::time::UNIX_EPOCH) {
         Ok(since) => (Some(since.as_secs()), since.subsec_micros()),
         Err(_) => (None, time::OffsetDateTime::from(now).microsecond()),
     };
