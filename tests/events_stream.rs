@@ -106,3 +106,66 @@ async fn new_events_arrive_on_an_open_stream_after_the_recorded_ones() {
     let r = server.send(reqwest::Client::new().get(&url)).await;
     assert_eq!(r.json["events"].as_array().unwrap().len(), filtered.events().len());
 }
+
+/// The server's socket for the connection from `client` (a socket of this process, as the
+/// server runs in it): its `TCP_NODELAY` setting, found among this process's descriptors by
+/// its two ends.
+fn server_side_no_delay(server: std::net::SocketAddr, client: std::net::SocketAddr) -> bool {
+    fn port(fd: i32, get: unsafe extern "C" fn(i32, *mut libc::sockaddr, *mut u32) -> i32) -> u16 {
+        let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::sockaddr_in>() as u32;
+        let ok = unsafe { get(fd, &mut addr as *mut _ as *mut libc::sockaddr, &mut len) } == 0;
+        if ok && i32::from(addr.sin_family) == libc::AF_INET {
+            u16::from_be(addr.sin_port)
+        } else {
+            0
+        }
+    }
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap() {
+        let Ok(fd) = entry.unwrap().file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if port(fd, libc::getsockname) != server.port()
+            || port(fd, libc::getpeername) != client.port()
+        {
+            continue;
+        }
+        let mut on: i32 = 0;
+        let mut len = std::mem::size_of::<i32>() as u32;
+        let got = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_NODELAY,
+                &mut on as *mut i32 as *mut libc::c_void,
+                &mut len,
+            )
+        };
+        assert_eq!(got, 0, "getsockopt on the server's socket");
+        return on != 0;
+    }
+    panic!("no socket of this process from {server} to {client}");
+}
+
+/// An event stream writes each event as it happens: a small write, which Nagle's algorithm
+/// would hold back until the client acknowledged the last one (up to 40 ms on Linux).
+#[tokio::test]
+async fn the_server_sends_each_write_at_once() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = common::start().await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(
+            b"GET /_ivs-local/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    // The head has come, so the server has taken the connection up.
+    let mut head = [0u8; 12];
+    tokio::time::timeout(Duration::from_secs(10), stream.read_exact(&mut head))
+        .await
+        .expect("the stream's head")
+        .unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    assert!(server_side_no_delay(server.addr, stream.local_addr().unwrap()));
+}
