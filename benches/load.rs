@@ -773,8 +773,9 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The baseline: axum with the emulator's runtime setup (multi-threaded, one worker per core),
-/// reading each request body and answering fixed JSON, with no middleware and no logging.
+/// The baseline: axum on tokio's default multi-threaded runtime (one worker per core, as the
+/// emulator's; the emulator also takes fewer ready sockets per poll, see `main.rs`), reading
+/// each request body and answering fixed JSON, with no middleware and no logging.
 fn baseline_server(port: u16) {
     let body = Bytes::from(std::env::var(BASELINE_BODY_ENV).unwrap_or_else(|_| "{}".into()));
     let runtime =
