@@ -413,12 +413,14 @@ where
         let Ok(data) = frame.map_err(|_| BodyError::Failed)?.into_data() else { continue };
         total += data.len();
         if total <= api::MAX_BODY_BYTES {
-            match first.take() {
-                None if kept.is_empty() => first = Some(data),
-                earlier => {
-                    kept.extend_from_slice(&earlier.unwrap_or_default());
-                    kept.extend_from_slice(&data);
+            if first.is_none() && kept.is_empty() {
+                first = Some(data);
+            } else {
+                // A second piece: the first joins it in `kept`.
+                if let Some(first) = first.take() {
+                    kept.extend_from_slice(&first);
                 }
+                kept.extend_from_slice(&data);
             }
         } else if total > DISCARD_BYTES {
             return Err(BodyError::TooLarge);
