@@ -200,7 +200,8 @@ async fn run_all(options: Options) -> Report {
     drop(sampler);
     let sample = Bytes::from(serde_json::to_vec(&created).expect("JSON"));
     println!(
-        "CreateChannel load on an empty server, RUST_LOG=info, against a bare server answering {} bytes; best of {rounds}",
+        "CreateChannel load on an empty server, RUST_LOG=info, against a bare server \
+         answering {} bytes; best of {rounds}",
         sample.len()
     );
     let baseline = Server::baseline(&sample);

@@ -49,6 +49,37 @@ fn sigterm(server: &Running) {
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
 }
 
+/// Reads `log` until a line containing `needle`: false if none comes within `limit`, or the log
+/// ends first.
+fn logged_within(
+    log: &mut BufReader<std::process::ChildStdout>,
+    needle: &str,
+    limit: Duration,
+) -> bool {
+    use std::os::fd::AsRawFd;
+    let deadline = Instant::now() + limit;
+    let mut line = String::new();
+    loop {
+        // Lines come whole (one write each), so a line that has begun is read at once.
+        if log.buffer().is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let mut fd =
+                libc::pollfd { fd: log.get_ref().as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            let ready = unsafe { libc::poll(&mut fd, 1, left.as_millis() as libc::c_int) };
+            if ready <= 0 {
+                return false;
+            }
+        }
+        line.clear();
+        if log.read_line(&mut line).unwrap_or(0) == 0 {
+            return false;
+        }
+        if line.contains(needle) {
+            return true;
+        }
+    }
+}
+
 /// The exit status of a binary told to stop, which must come within `limit`.
 fn stopped_within(server: &mut Running, limit: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + limit;
@@ -86,7 +117,12 @@ fn sigterm_answers_the_request_in_flight_and_closes_the_rest() {
     half.write_all(b"GET /_ivs-local/health HT").unwrap();
     std::thread::sleep(Duration::from_millis(300));
     sigterm(&server);
-    std::thread::sleep(Duration::from_millis(300));
+    // The rest of the body goes only once the server has taken the signal: sent before, the
+    // request would be answered as at any other time, and the test would prove nothing.
+    assert!(
+        logged_within(&mut server.log, "shutting down", Duration::from_secs(10)),
+        "the server did not take SIGTERM"
+    );
     conn.write_all(&body[5..]).unwrap();
     // The answer, then the end of the connection.
     let mut answer = String::new();
