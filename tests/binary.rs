@@ -65,6 +65,7 @@ fn logged_within(
             let left = deadline.saturating_duration_since(Instant::now());
             let mut fd =
                 libc::pollfd { fd: log.get_ref().as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            // SAFETY: `fd` is one valid pollfd, and the pipe it names stays open meanwhile.
             let ready = unsafe { libc::poll(&mut fd, 1, left.as_millis() as libc::c_int) };
             if ready <= 0 {
                 return false;
