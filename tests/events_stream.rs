@@ -112,6 +112,8 @@ async fn new_events_arrive_on_an_open_stream_after_the_recorded_ones() {
 /// its two ends.
 fn server_side_no_delay(server: std::net::SocketAddr, client: std::net::SocketAddr) -> bool {
     fn port(fd: i32, get: unsafe extern "C" fn(i32, *mut libc::sockaddr, *mut u32) -> i32) -> u16 {
+        // SAFETY: a zeroed sockaddr_in is a valid value, and `get` writes at most `len` bytes
+        // of the address into it (a descriptor that is no socket only makes the call fail).
         let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
         let mut len = std::mem::size_of::<libc::sockaddr_in>() as u32;
         let ok = unsafe { get(fd, &mut addr as *mut _ as *mut libc::sockaddr, &mut len) } == 0;
@@ -132,6 +134,7 @@ fn server_side_no_delay(server: std::net::SocketAddr, client: std::net::SocketAd
         }
         let mut on: i32 = 0;
         let mut len = std::mem::size_of::<i32>() as u32;
+        // SAFETY: `on` and `len` are live for the call, and `len` is `on`'s size.
         let got = unsafe {
             libc::getsockopt(
                 fd,
