@@ -348,3 +348,35 @@ impl<T: Changes> Drop for WriteGuard<'_, T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Counter(u32);
+
+    impl Changes for Counter {
+        fn drain_changes(&mut self, _: &mut Vec<Op>) {}
+        fn forget_changes(&mut self) {}
+    }
+
+    /// std's lock is poisoned by a panic under it; the scope must stay usable, as the panic
+    /// guard has already answered that request 500.
+    #[test]
+    fn a_writer_that_panicked_does_not_lock_the_value_away() {
+        let value = Persisted::new(Counter(0), None);
+        std::thread::scope(|s| {
+            let panicked = s.spawn(|| {
+                let mut guard = value.write();
+                guard.0 += 1;
+                panic!("a handler panics while it holds the lock");
+            });
+            assert!(panicked.join().is_err());
+        });
+        assert_eq!(value.read().0, 1);
+        value.write().0 += 1;
+        assert_eq!(value.read().0, 2);
+        value.retire();
+        assert!(value.retired.load(Ordering::Relaxed));
+    }
+}
