@@ -74,6 +74,24 @@ fn io(result: std::io::Result<()>) -> Result<(), Error> {
     result.map_err(Error::io)
 }
 
+/// Serializer methods that write a boolean or an integer as serde_json's formatter does.
+macro_rules! integers {
+    ($($method:ident($ty:ty) => $write:ident,)*) => {$(
+        fn $method(self, v: $ty) -> Result<(), Error> {
+            io(CompactFormatter.$write(self.out, v))
+        }
+    )*};
+}
+
+/// The same for a map key, between quotes.
+macro_rules! quoted_integers {
+    ($($method:ident($ty:ty) => $write:ident,)*) => {$(
+        fn $method(self, v: $ty) -> Result<(), Error> {
+            self.quoted(|out| CompactFormatter.$write(out, v))
+        }
+    )*};
+}
+
 impl<'a, 'b> ser::Serializer for &'a mut Encoder<'b> {
     type Ok = ();
     type Error = Error;
@@ -85,48 +103,18 @@ impl<'a, 'b> ser::Serializer for &'a mut Encoder<'b> {
     type SerializeStruct = Compound<'a, 'b>;
     type SerializeStructVariant = Compound<'a, 'b>;
 
-    fn serialize_bool(self, v: bool) -> Result<(), Error> {
-        io(CompactFormatter.write_bool(self.out, v))
-    }
-
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        io(CompactFormatter.write_i8(self.out, v))
-    }
-
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        io(CompactFormatter.write_i16(self.out, v))
-    }
-
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        io(CompactFormatter.write_i32(self.out, v))
-    }
-
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        io(CompactFormatter.write_i64(self.out, v))
-    }
-
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        io(CompactFormatter.write_i128(self.out, v))
-    }
-
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        io(CompactFormatter.write_u8(self.out, v))
-    }
-
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        io(CompactFormatter.write_u16(self.out, v))
-    }
-
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        io(CompactFormatter.write_u32(self.out, v))
-    }
-
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        io(CompactFormatter.write_u64(self.out, v))
-    }
-
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        io(CompactFormatter.write_u128(self.out, v))
+    integers! {
+        serialize_bool(bool) => write_bool,
+        serialize_i8(i8) => write_i8,
+        serialize_i16(i16) => write_i16,
+        serialize_i32(i32) => write_i32,
+        serialize_i64(i64) => write_i64,
+        serialize_i128(i128) => write_i128,
+        serialize_u8(u8) => write_u8,
+        serialize_u16(u16) => write_u16,
+        serialize_u32(u32) => write_u32,
+        serialize_u64(u64) => write_u64,
+        serialize_u128(u128) => write_u128,
     }
 
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
@@ -464,48 +452,18 @@ impl ser::Serializer for MapKey<'_, '_> {
         value.serialize(self)
     }
 
-    fn serialize_bool(self, v: bool) -> Result<(), Error> {
-        self.quoted(|out| CompactFormatter.write_bool(out, v))
-    }
-
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.quoted(|out| CompactFormatter.write_i8(out, v))
-    }
-
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.quoted(|out| CompactFormatter.write_i16(out, v))
-    }
-
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.quoted(|out| CompactFormatter.write_i32(out, v))
-    }
-
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.quoted(|out| CompactFormatter.write_i64(out, v))
-    }
-
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        self.quoted(|out| CompactFormatter.write_i128(out, v))
-    }
-
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.quoted(|out| CompactFormatter.write_u8(out, v))
-    }
-
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.quoted(|out| CompactFormatter.write_u16(out, v))
-    }
-
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.quoted(|out| CompactFormatter.write_u32(out, v))
-    }
-
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.quoted(|out| CompactFormatter.write_u64(out, v))
-    }
-
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        self.quoted(|out| CompactFormatter.write_u128(out, v))
+    quoted_integers! {
+        serialize_bool(bool) => write_bool,
+        serialize_i8(i8) => write_i8,
+        serialize_i16(i16) => write_i16,
+        serialize_i32(i32) => write_i32,
+        serialize_i64(i64) => write_i64,
+        serialize_i128(i128) => write_i128,
+        serialize_u8(u8) => write_u8,
+        serialize_u16(u16) => write_u16,
+        serialize_u32(u32) => write_u32,
+        serialize_u64(u64) => write_u64,
+        serialize_u128(u128) => write_u128,
     }
 
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
