@@ -64,6 +64,14 @@ impl Encoder<'_> {
         json_escape_simd::escape_into(value, self.out);
     }
 
+    /// A number or boolean, written by serde_json's formatter.
+    fn plain(
+        &mut self,
+        write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
+    ) -> Result<(), Error> {
+        io(write(self.out))
+    }
+
     fn punct(&mut self, byte: u8) {
         self.out.push(byte);
     }
@@ -74,22 +82,52 @@ fn io(result: std::io::Result<()>) -> Result<(), Error> {
     result.map_err(Error::io)
 }
 
-/// Serializer methods that write a boolean or an integer as serde_json's formatter does.
+/// Serializer methods that write a boolean or an integer as serde_json's formatter does,
+/// through `$how`: `plain` for a value, `quoted` for a map key.
 macro_rules! integers {
-    ($($method:ident($ty:ty) => $write:ident,)*) => {$(
+    ($how:ident) => {
+        integers!(@each $how;
+            serialize_bool(bool) => write_bool,
+            serialize_i8(i8) => write_i8,
+            serialize_i16(i16) => write_i16,
+            serialize_i32(i32) => write_i32,
+            serialize_i64(i64) => write_i64,
+            serialize_i128(i128) => write_i128,
+            serialize_u8(u8) => write_u8,
+            serialize_u16(u16) => write_u16,
+            serialize_u32(u32) => write_u32,
+            serialize_u64(u64) => write_u64,
+            serialize_u128(u128) => write_u128,
+        );
+    };
+    (@each $how:ident; $($method:ident($ty:ty) => $write:ident,)*) => {$(
         fn $method(self, v: $ty) -> Result<(), Error> {
-            io(CompactFormatter.$write(self.out, v))
+            self.$how(|out| CompactFormatter.$write(out, v))
         }
     )*};
 }
 
-/// The same for a map key, between quotes.
-macro_rules! quoted_integers {
-    ($($method:ident($ty:ty) => $write:ident,)*) => {$(
-        fn $method(self, v: $ty) -> Result<(), Error> {
-            self.quoted(|out| CompactFormatter.$write(out, v))
+/// What a value and a map key write alike: a unit variant as its name, a newtype struct as
+/// what it wraps.
+macro_rules! variant_names_and_newtypes {
+    () => {
+        fn serialize_unit_variant(
+            self,
+            _name: &'static str,
+            _index: u32,
+            variant: &'static str,
+        ) -> Result<(), Error> {
+            self.serialize_str(variant)
         }
-    )*};
+
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _name: &'static str,
+            value: &T,
+        ) -> Result<(), Error> {
+            value.serialize(self)
+        }
+    };
 }
 
 impl<'a, 'b> ser::Serializer for &'a mut Encoder<'b> {
@@ -103,19 +141,7 @@ impl<'a, 'b> ser::Serializer for &'a mut Encoder<'b> {
     type SerializeStruct = Compound<'a, 'b>;
     type SerializeStructVariant = Compound<'a, 'b>;
 
-    integers! {
-        serialize_bool(bool) => write_bool,
-        serialize_i8(i8) => write_i8,
-        serialize_i16(i16) => write_i16,
-        serialize_i32(i32) => write_i32,
-        serialize_i64(i64) => write_i64,
-        serialize_i128(i128) => write_i128,
-        serialize_u8(u8) => write_u8,
-        serialize_u16(u16) => write_u16,
-        serialize_u32(u32) => write_u32,
-        serialize_u64(u64) => write_u64,
-        serialize_u128(u128) => write_u128,
-    }
+    integers!(plain);
 
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
         // As serde_json: JSON has no NaN or infinity, so they are written as `null`.
@@ -170,22 +196,7 @@ impl<'a, 'b> ser::Serializer for &'a mut Encoder<'b> {
         self.serialize_unit()
     }
 
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-    ) -> Result<(), Error> {
-        self.serialize_str(variant)
-    }
-
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        value.serialize(self)
-    }
+    variant_names_and_newtypes!();
 
     /// `{"variant":value}`, as serde_json writes an externally tagged variant.
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -204,8 +215,7 @@ impl<'a, 'b> ser::Serializer for &'a mut Encoder<'b> {
     }
 
     fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a, 'b>, Error> {
-        self.punct(b'[');
-        Ok(Compound { encoder: self, first: true, close: b"]" })
+        Ok(Compound::open(self, None, b'[', b"]"))
     }
 
     fn serialize_tuple(self, len: usize) -> Result<Compound<'a, 'b>, Error> {
@@ -227,15 +237,11 @@ impl<'a, 'b> ser::Serializer for &'a mut Encoder<'b> {
         variant: &'static str,
         _len: usize,
     ) -> Result<Compound<'a, 'b>, Error> {
-        self.punct(b'{');
-        self.string(variant);
-        self.out.extend_from_slice(b":[");
-        Ok(Compound { encoder: self, first: true, close: b"]}" })
+        Ok(Compound::open(self, Some(variant), b'[', b"]}"))
     }
 
     fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a, 'b>, Error> {
-        self.punct(b'{');
-        Ok(Compound { encoder: self, first: true, close: b"}" })
+        Ok(Compound::open(self, None, b'{', b"}"))
     }
 
     fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Compound<'a, 'b>, Error> {
@@ -249,10 +255,7 @@ impl<'a, 'b> ser::Serializer for &'a mut Encoder<'b> {
         variant: &'static str,
         _len: usize,
     ) -> Result<Compound<'a, 'b>, Error> {
-        self.punct(b'{');
-        self.string(variant);
-        self.out.extend_from_slice(b":{");
-        Ok(Compound { encoder: self, first: true, close: b"}}" })
+        Ok(Compound::open(self, Some(variant), b'{', b"}}"))
     }
 }
 
@@ -263,7 +266,24 @@ struct Compound<'a, 'b> {
     close: &'static [u8],
 }
 
-impl Compound<'_, '_> {
+impl<'a, 'b> Compound<'a, 'b> {
+    /// Starts an array or object with `open`, to be ended by `close`; inside
+    /// `{"variant":...}` for an externally tagged variant, as serde_json writes one.
+    fn open(
+        encoder: &'a mut Encoder<'b>,
+        variant: Option<&str>,
+        open: u8,
+        close: &'static [u8],
+    ) -> Self {
+        if let Some(variant) = variant {
+            encoder.punct(b'{');
+            encoder.string(variant);
+            encoder.punct(b':');
+        }
+        encoder.punct(open);
+        Compound { encoder, first: true, close }
+    }
+
     /// The comma before every element but the first.
     fn separate(&mut self) {
         if !std::mem::take(&mut self.first) {
@@ -289,56 +309,29 @@ impl Compound<'_, '_> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
+/// The traits of serde's arrays, all written the same way: `$method` adds an element.
+macro_rules! array_like {
+    ($($trait:ident :: $method:ident,)*) => {$(
+        impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = Error;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+                self.element(value)
+            }
 
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
+            fn end(self) -> Result<(), Error> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
+array_like! {
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field,
 }
 
 impl ser::SerializeMap for Compound<'_, '_> {
@@ -361,38 +354,31 @@ impl ser::SerializeMap for Compound<'_, '_> {
     }
 }
 
-impl ser::SerializeStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
+/// The traits of serde's structs, written the same way: a member is a key and its value.
+macro_rules! struct_like {
+    ($($trait:ident,)*) => {$(
+        impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = Error;
 
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.field(key, value)
-    }
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), Error> {
+                self.field(key, value)
+            }
 
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
+            fn end(self) -> Result<(), Error> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.field(key, value)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
+struct_like! {
+    SerializeStruct,
+    SerializeStructVariant,
 }
 
 /// A map's key. JSON keys are strings: as serde_json, strings and characters are written as
@@ -435,36 +421,9 @@ impl ser::Serializer for MapKey<'_, '_> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
 
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-    ) -> Result<(), Error> {
-        self.serialize_str(variant)
-    }
+    variant_names_and_newtypes!();
 
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        value.serialize(self)
-    }
-
-    quoted_integers! {
-        serialize_bool(bool) => write_bool,
-        serialize_i8(i8) => write_i8,
-        serialize_i16(i16) => write_i16,
-        serialize_i32(i32) => write_i32,
-        serialize_i64(i64) => write_i64,
-        serialize_i128(i128) => write_i128,
-        serialize_u8(u8) => write_u8,
-        serialize_u16(u16) => write_u16,
-        serialize_u32(u32) => write_u32,
-        serialize_u64(u64) => write_u64,
-        serialize_u128(u128) => write_u128,
-    }
+    integers!(quoted);
 
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
         if !v.is_finite() {
