@@ -72,6 +72,13 @@ impl Encoder<'_> {
         io(write(self.out))
     }
 
+    /// `{"variant":`, which opens an externally tagged variant as serde_json writes one.
+    fn open_variant(&mut self, variant: &str) {
+        self.punct(b'{');
+        self.string(variant);
+        self.punct(b':');
+    }
+
     fn punct(&mut self, byte: u8) {
         self.out.push(byte);
     }
@@ -146,17 +153,17 @@ impl<'a, 'b> ser::Serializer for &'a mut Encoder<'b> {
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
         // As serde_json: JSON has no NaN or infinity, so they are written as `null`.
         if v.is_finite() {
-            io(CompactFormatter.write_f32(self.out, v))
+            self.plain(|out| CompactFormatter.write_f32(out, v))
         } else {
-            io(CompactFormatter.write_null(self.out))
+            self.serialize_unit()
         }
     }
 
     fn serialize_f64(self, v: f64) -> Result<(), Error> {
         if v.is_finite() {
-            io(CompactFormatter.write_f64(self.out, v))
+            self.plain(|out| CompactFormatter.write_f64(out, v))
         } else {
-            io(CompactFormatter.write_null(self.out))
+            self.serialize_unit()
         }
     }
 
@@ -181,7 +188,7 @@ impl<'a, 'b> ser::Serializer for &'a mut Encoder<'b> {
     }
 
     fn serialize_none(self) -> Result<(), Error> {
-        io(CompactFormatter.write_null(self.out))
+        self.serialize_unit()
     }
 
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
@@ -189,7 +196,7 @@ impl<'a, 'b> ser::Serializer for &'a mut Encoder<'b> {
     }
 
     fn serialize_unit(self) -> Result<(), Error> {
-        io(CompactFormatter.write_null(self.out))
+        self.plain(|out| CompactFormatter.write_null(out))
     }
 
     fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
@@ -206,9 +213,7 @@ impl<'a, 'b> ser::Serializer for &'a mut Encoder<'b> {
         variant: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        self.punct(b'{');
-        self.string(variant);
-        self.punct(b':');
+        self.open_variant(variant);
         value.serialize(&mut *self)?;
         self.punct(b'}');
         Ok(())
@@ -268,7 +273,7 @@ struct Compound<'a, 'b> {
 
 impl<'a, 'b> Compound<'a, 'b> {
     /// Starts an array or object with `open`, to be ended by `close`; inside
-    /// `{"variant":...}` for an externally tagged variant, as serde_json writes one.
+    /// `{"variant":...}` for an externally tagged variant.
     fn open(
         encoder: &'a mut Encoder<'b>,
         variant: Option<&str>,
@@ -276,9 +281,7 @@ impl<'a, 'b> Compound<'a, 'b> {
         close: &'static [u8],
     ) -> Self {
         if let Some(variant) = variant {
-            encoder.punct(b'{');
-            encoder.string(variant);
-            encoder.punct(b':');
+            encoder.open_variant(variant);
         }
         encoder.punct(open);
         Compound { encoder, first: true, close }
