@@ -145,6 +145,11 @@ fn service_file(stem: &str, model: &Value) -> String {
     let timestamp = if json { "EpochSeconds as Timestamp" } else { "Timestamp" };
     let maps = shapes.values().any(|s| s["type"] == "map");
     writeln!(out, "use super::{timestamp};\nuse serde::{{Deserialize, Serialize}};").unwrap();
+    // The rest-json services' answers are written by `api::json`; Cloud Control's by serde_json.
+    let writer = !json;
+    if writer {
+        out.push_str("use crate::api::json::{self, WriteJson};\n");
+    }
     if maps {
         out.push_str("use std::collections::BTreeMap;\n");
     }
@@ -155,11 +160,17 @@ fn service_file(stem: &str, model: &Value) -> String {
     for (name, shape) in shapes {
         if shape.get("enum").is_some() {
             enum_type(&mut out, name, shape);
+            if writer {
+                enum_writer(&mut out, name, shape);
+            }
         }
     }
     for (name, shape) in shapes {
         if shape["type"] == "structure" && shape.get("exception").is_none() {
             struct_type(&mut out, shapes, name, shape);
+            if writer {
+                struct_writer(&mut out, name, shape);
+            }
         }
     }
     out
@@ -216,6 +227,47 @@ fn enum_type(out: &mut String, name: &str, shape: &Value) {
     out.push_str("        }\n    }\n}\n\n");
 }
 
+/// `WriteJson` for an enum: each value's JSON text, quotes and all, as a constant.
+fn enum_writer(out: &mut String, name: &str, shape: &Value) {
+    let name = &type_name(name);
+    writeln!(out, "impl WriteJson for {name} {{\n    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {{\n        let text = match self {{").unwrap();
+    for value in shape["enum"].as_array().unwrap() {
+        let value = value.as_str().unwrap();
+        writeln!(out, "            {name}::{} => {:?},", variant_name(value), json_text(value))
+            .unwrap();
+    }
+    out.push_str(
+        "        };\n        out.extend_from_slice(text.as_bytes());\n        Ok(())\n    }\n}\n\n",
+    );
+}
+
+/// `WriteJson` for a structure: its members in the order serde's derive writes them (the
+/// struct's), each with its `,"name":` as a constant, absent ones left out.
+fn struct_writer(out: &mut String, name: &str, shape: &Value) {
+    let name = &type_name(name);
+    let required = required_members(shape);
+    writeln!(out, "impl WriteJson for {name} {{\n    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {{\n        let start = out.len();").unwrap();
+    for (member, _) in generated_members(shape) {
+        let field = field_name(member);
+        let key = format!(",{}:", json_text(member));
+        if required.contains(&member.as_str()) {
+            writeln!(out, "        json::member(out, {key:?}, &self.{field})?;").unwrap();
+        } else {
+            writeln!(
+                out,
+                "        if let Some(value) = &self.{field} {{\n            json::member(out, {key:?}, value)?;\n        }}"
+            )
+            .unwrap();
+        }
+    }
+    out.push_str("        json::end_object(out, start);\n        Ok(())\n    }\n}\n\n");
+}
+
+/// A string as JSON text.
+fn json_text(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
+
 /// `ADVANCED_SD` -> `AdvancedSd`; the empty value -> `Empty`.
 fn variant_name(value: &str) -> String {
     if value.is_empty() {
@@ -238,17 +290,8 @@ fn variant_name(value: &str) -> String {
 
 fn struct_type(out: &mut String, shapes: &Map<String, Value>, name: &str, shape: &Value) {
     let name = &type_name(name);
-    let required: Vec<&str> = shape
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|r| r.iter().map(|v| v.as_str().unwrap()).collect())
-        .unwrap_or_default();
-    let members: Vec<(&String, &Value)> = shape["members"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, m)| m.get("location").and_then(Value::as_str) != Some("header"))
-        .collect();
+    let required = required_members(shape);
+    let members = generated_members(shape);
     let all_optional = members.iter().all(|(m, _)| !required.contains(&m.as_str()));
     let derive_default = if all_optional { ", Default" } else { "" };
     writeln!(out, "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize{derive_default})]\npub struct {name} {{").unwrap();
@@ -275,6 +318,24 @@ fn struct_type(out: &mut String, shapes: &Map<String, Value>, name: &str, shape:
         }
     }
     out.push_str("}\n\n");
+}
+
+fn required_members(shape: &Value) -> Vec<&str> {
+    shape
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().map(|v| v.as_str().unwrap()).collect())
+        .unwrap_or_default()
+}
+
+/// A structure's members that become fields: all but those bound to HTTP headers.
+fn generated_members(shape: &Value) -> Vec<(&String, &Value)> {
+    shape["members"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, m)| m.get("location").and_then(Value::as_str) != Some("header"))
+        .collect()
 }
 
 fn rust_type(shapes: &Map<String, Value>, shape_name: &str) -> String {

@@ -27,6 +27,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use codec::RawInput;
+use json::WriteJson;
 use model::Operation;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -338,7 +339,7 @@ type ReadFn<I, O> = fn(&RequestContext, &RegionState, I) -> Result<O, ApiError>;
 type WriteFn<I, O> = fn(&RequestContext, &mut RegionState, I) -> Result<O, ApiError>;
 
 /// Runs a read-only handler under the scope's shared lock.
-fn invoke_read<I: DeserializeOwned, O: Serialize>(
+fn invoke_read<I: DeserializeOwned, O: Serialize + WriteJson>(
     app: &App,
     ctx: &RequestContext,
     input: Value,
@@ -351,7 +352,7 @@ fn invoke_read<I: DeserializeOwned, O: Serialize>(
 }
 
 /// Runs a handler that changes state under the scope's exclusive lock.
-fn invoke_write<I: DeserializeOwned, O: Serialize>(
+fn invoke_write<I: DeserializeOwned, O: Serialize + WriteJson>(
     app: &App,
     ctx: &RequestContext,
     input: Value,
@@ -374,10 +375,10 @@ pub fn decode<I: DeserializeOwned>(input: Value) -> Result<I, ApiError> {
     })
 }
 
-fn encode<O: Serialize>(output: &O) -> Result<Bytes, ApiError> {
+fn encode<O: Serialize + WriteJson>(output: &O) -> Result<Bytes, ApiError> {
     // Most answers fit in 2 KiB (CreateChannel's, a channel with its stream key, is about
     // 1.4 KiB): one allocation rather than a series of doublings. A `Vec` rather than
-    // `BytesMut`'s writer, whose every small write (the encoder makes dozens per answer) zeroed
+    // `BytesMut`'s writer, whose every small write (the writer makes dozens per answer) zeroed
     // the spare capacity it wrote into; `Bytes::from` takes the `Vec` as it is.
     let mut body = Vec::with_capacity(2048);
     json::to_vec(output, &mut body).map_err(ApiError::internal)?;

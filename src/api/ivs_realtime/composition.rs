@@ -453,6 +453,14 @@ fn summary(record: &Record) -> CompositionSummary {
 /// record keeps `None` and the empty string is written here, on the way out.
 pub struct WithGridFill<T>(pub T);
 
+/// Written through its `Serialize`, which edits the answer as a `Value`: compositions are not
+/// on any hot path.
+impl<T: Serialize> crate::api::json::WriteJson for WithGridFill<T> {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), crate::api::json::Error> {
+        serde_json::to_writer(out, self)
+    }
+}
+
 impl<T: Serialize> Serialize for WithGridFill<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut value = serde_json::to_value(&self.0).map_err(serde::ser::Error::custom)?;

@@ -10,6 +10,7 @@
 #![allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 
 use super::Timestamp;
+use crate::api::json::{self, WriteJson};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -219,6 +220,17 @@ impl ChannelLatencyMode {
     }
 }
 
+impl WriteJson for ChannelLatencyMode {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            ChannelLatencyMode::Normal => "\"NORMAL\"",
+            ChannelLatencyMode::Low => "\"LOW\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ChannelType {
     #[serde(rename = "BASIC")]
@@ -251,6 +263,19 @@ impl ChannelType {
     }
 }
 
+impl WriteJson for ChannelType {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            ChannelType::Basic => "\"BASIC\"",
+            ChannelType::Standard => "\"STANDARD\"",
+            ChannelType::AdvancedSd => "\"ADVANCED_SD\"",
+            ChannelType::AdvancedHd => "\"ADVANCED_HD\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ContainerFormat {
     #[serde(rename = "TS")]
@@ -270,6 +295,17 @@ impl ContainerFormat {
             ContainerFormat::Ts => "TS",
             ContainerFormat::FragmentedMp4 => "FRAGMENTED_MP4",
         }
+    }
+}
+
+impl WriteJson for ContainerFormat {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            ContainerFormat::Ts => "\"TS\"",
+            ContainerFormat::FragmentedMp4 => "\"FRAGMENTED_MP4\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -301,6 +337,18 @@ impl MultitrackMaximumResolution {
     }
 }
 
+impl WriteJson for MultitrackMaximumResolution {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            MultitrackMaximumResolution::Sd => "\"SD\"",
+            MultitrackMaximumResolution::Hd => "\"HD\"",
+            MultitrackMaximumResolution::FullHd => "\"FULL_HD\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MultitrackPolicy {
     #[serde(rename = "ALLOW")]
@@ -320,6 +368,17 @@ impl MultitrackPolicy {
             MultitrackPolicy::Allow => "ALLOW",
             MultitrackPolicy::Require => "REQUIRE",
         }
+    }
+}
+
+impl WriteJson for MultitrackPolicy {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            MultitrackPolicy::Allow => "\"ALLOW\"",
+            MultitrackPolicy::Require => "\"REQUIRE\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -351,6 +410,18 @@ impl RecordingConfigurationState {
     }
 }
 
+impl WriteJson for RecordingConfigurationState {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            RecordingConfigurationState::Creating => "\"CREATING\"",
+            RecordingConfigurationState::CreateFailed => "\"CREATE_FAILED\"",
+            RecordingConfigurationState::Active => "\"ACTIVE\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RecordingMode {
     #[serde(rename = "DISABLED")]
@@ -369,6 +440,17 @@ impl RecordingMode {
             RecordingMode::Disabled => "DISABLED",
             RecordingMode::Interval => "INTERVAL",
         }
+    }
+}
+
+impl WriteJson for RecordingMode {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            RecordingMode::Disabled => "\"DISABLED\"",
+            RecordingMode::Interval => "\"INTERVAL\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -404,6 +486,19 @@ impl RenditionConfigurationRendition {
     }
 }
 
+impl WriteJson for RenditionConfigurationRendition {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            RenditionConfigurationRendition::Sd => "\"SD\"",
+            RenditionConfigurationRendition::Hd => "\"HD\"",
+            RenditionConfigurationRendition::FullHd => "\"FULL_HD\"",
+            RenditionConfigurationRendition::LowestResolution => "\"LOWEST_RESOLUTION\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RenditionConfigurationRenditionSelection {
     #[serde(rename = "ALL")]
@@ -432,6 +527,18 @@ impl RenditionConfigurationRenditionSelection {
     }
 }
 
+impl WriteJson for RenditionConfigurationRenditionSelection {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            RenditionConfigurationRenditionSelection::All => "\"ALL\"",
+            RenditionConfigurationRenditionSelection::None => "\"NONE\"",
+            RenditionConfigurationRenditionSelection::Custom => "\"CUSTOM\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum StreamHealth {
     #[serde(rename = "HEALTHY")]
@@ -457,6 +564,18 @@ impl StreamHealth {
     }
 }
 
+impl WriteJson for StreamHealth {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            StreamHealth::Healthy => "\"HEALTHY\"",
+            StreamHealth::Starving => "\"STARVING\"",
+            StreamHealth::Unknown => "\"UNKNOWN\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum StreamState {
     #[serde(rename = "LIVE")]
@@ -475,6 +594,17 @@ impl StreamState {
             StreamState::Live => "LIVE",
             StreamState::Offline => "OFFLINE",
         }
+    }
+}
+
+impl WriteJson for StreamState {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            StreamState::Live => "\"LIVE\"",
+            StreamState::Offline => "\"OFFLINE\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -510,6 +640,19 @@ impl ThumbnailConfigurationResolution {
     }
 }
 
+impl WriteJson for ThumbnailConfigurationResolution {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            ThumbnailConfigurationResolution::Sd => "\"SD\"",
+            ThumbnailConfigurationResolution::Hd => "\"HD\"",
+            ThumbnailConfigurationResolution::FullHd => "\"FULL_HD\"",
+            ThumbnailConfigurationResolution::LowestResolution => "\"LOWEST_RESOLUTION\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ThumbnailConfigurationStorage {
     #[serde(rename = "SEQUENTIAL")]
@@ -529,6 +672,17 @@ impl ThumbnailConfigurationStorage {
             ThumbnailConfigurationStorage::Sequential => "SEQUENTIAL",
             ThumbnailConfigurationStorage::Latest => "LATEST",
         }
+    }
+}
+
+impl WriteJson for ThumbnailConfigurationStorage {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            ThumbnailConfigurationStorage::Sequential => "\"SEQUENTIAL\"",
+            ThumbnailConfigurationStorage::Latest => "\"LATEST\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -560,6 +714,18 @@ impl TranscodePreset {
     }
 }
 
+impl WriteJson for TranscodePreset {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            TranscodePreset::HigherBandwidthDelivery => "\"HIGHER_BANDWIDTH_DELIVERY\"",
+            TranscodePreset::ConstrainedBandwidthDelivery => "\"CONSTRAINED_BANDWIDTH_DELIVERY\"",
+            TranscodePreset::Empty => "\"\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdConfiguration {
     #[serde(rename = "arn")]
@@ -572,6 +738,26 @@ pub struct AdConfiguration {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for AdConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::member(
+            out,
+            ",\"mediaTailorPlaybackConfigurations\":",
+            &self.media_tailor_playback_configurations,
+        )?;
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdConfigurationSummary {
     #[serde(rename = "arn")]
@@ -582,6 +768,26 @@ pub struct AdConfigurationSummary {
     pub name: Option<String>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl WriteJson for AdConfigurationSummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::member(
+            out,
+            ",\"mediaTailorPlaybackConfigurations\":",
+            &self.media_tailor_playback_configurations,
+        )?;
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -598,6 +804,29 @@ pub struct AudioConfiguration {
     pub track: Option<String>,
 }
 
+impl WriteJson for AudioConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.channels {
+            json::member(out, ",\"channels\":", value)?;
+        }
+        if let Some(value) = &self.codec {
+            json::member(out, ",\"codec\":", value)?;
+        }
+        if let Some(value) = &self.sample_rate {
+            json::member(out, ",\"sampleRate\":", value)?;
+        }
+        if let Some(value) = &self.target_bitrate {
+            json::member(out, ",\"targetBitrate\":", value)?;
+        }
+        if let Some(value) = &self.track {
+            json::member(out, ",\"track\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct BatchError {
     #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
@@ -608,10 +837,36 @@ pub struct BatchError {
     pub message: Option<String>,
 }
 
+impl WriteJson for BatchError {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.arn {
+            json::member(out, ",\"arn\":", value)?;
+        }
+        if let Some(value) = &self.code {
+            json::member(out, ",\"code\":", value)?;
+        }
+        if let Some(value) = &self.message {
+            json::member(out, ",\"message\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchGetChannelRequest {
     #[serde(rename = "arns")]
     pub arns: Vec<String>,
+}
+
+impl WriteJson for BatchGetChannelRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arns\":", &self.arns)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -622,10 +877,33 @@ pub struct BatchGetChannelResponse {
     pub errors: Option<Vec<BatchError>>,
 }
 
+impl WriteJson for BatchGetChannelResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.channels {
+            json::member(out, ",\"channels\":", value)?;
+        }
+        if let Some(value) = &self.errors {
+            json::member(out, ",\"errors\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchGetStreamKeyRequest {
     #[serde(rename = "arns")]
     pub arns: Vec<String>,
+}
+
+impl WriteJson for BatchGetStreamKeyRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arns\":", &self.arns)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -634,6 +912,20 @@ pub struct BatchGetStreamKeyResponse {
     pub errors: Option<Vec<BatchError>>,
     #[serde(rename = "streamKeys", default, skip_serializing_if = "Option::is_none")]
     pub stream_keys: Option<Vec<StreamKey>>,
+}
+
+impl WriteJson for BatchGetStreamKeyResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.errors {
+            json::member(out, ",\"errors\":", value)?;
+        }
+        if let Some(value) = &self.stream_keys {
+            json::member(out, ",\"streamKeys\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -648,16 +940,52 @@ pub struct BatchStartViewerSessionRevocationError {
     pub viewer_id: String,
 }
 
+impl WriteJson for BatchStartViewerSessionRevocationError {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"channelArn\":", &self.channel_arn)?;
+        if let Some(value) = &self.code {
+            json::member(out, ",\"code\":", value)?;
+        }
+        if let Some(value) = &self.message {
+            json::member(out, ",\"message\":", value)?;
+        }
+        json::member(out, ",\"viewerId\":", &self.viewer_id)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchStartViewerSessionRevocationRequest {
     #[serde(rename = "viewerSessions")]
     pub viewer_sessions: Vec<BatchStartViewerSessionRevocationViewerSession>,
 }
 
+impl WriteJson for BatchStartViewerSessionRevocationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"viewerSessions\":", &self.viewer_sessions)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct BatchStartViewerSessionRevocationResponse {
     #[serde(rename = "errors", default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<BatchStartViewerSessionRevocationError>>,
+}
+
+impl WriteJson for BatchStartViewerSessionRevocationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.errors {
+            json::member(out, ",\"errors\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -672,6 +1000,19 @@ pub struct BatchStartViewerSessionRevocationViewerSession {
         skip_serializing_if = "Option::is_none"
     )]
     pub viewer_session_versions_less_than_or_equal_to: Option<i32>,
+}
+
+impl WriteJson for BatchStartViewerSessionRevocationViewerSession {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"channelArn\":", &self.channel_arn)?;
+        json::member(out, ",\"viewerId\":", &self.viewer_id)?;
+        if let Some(value) = &self.viewer_session_versions_less_than_or_equal_to {
+            json::member(out, ",\"viewerSessionVersionsLessThanOrEqualTo\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -722,6 +1063,62 @@ pub struct Channel {
     pub r#type: Option<ChannelType>,
 }
 
+impl WriteJson for Channel {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.ad_configuration_arn {
+            json::member(out, ",\"adConfigurationArn\":", value)?;
+        }
+        if let Some(value) = &self.arn {
+            json::member(out, ",\"arn\":", value)?;
+        }
+        if let Some(value) = &self.authorized {
+            json::member(out, ",\"authorized\":", value)?;
+        }
+        if let Some(value) = &self.container_format {
+            json::member(out, ",\"containerFormat\":", value)?;
+        }
+        if let Some(value) = &self.ingest_endpoint {
+            json::member(out, ",\"ingestEndpoint\":", value)?;
+        }
+        if let Some(value) = &self.insecure_ingest {
+            json::member(out, ",\"insecureIngest\":", value)?;
+        }
+        if let Some(value) = &self.latency_mode {
+            json::member(out, ",\"latencyMode\":", value)?;
+        }
+        if let Some(value) = &self.multitrack_input_configuration {
+            json::member(out, ",\"multitrackInputConfiguration\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.playback_restriction_policy_arn {
+            json::member(out, ",\"playbackRestrictionPolicyArn\":", value)?;
+        }
+        if let Some(value) = &self.playback_url {
+            json::member(out, ",\"playbackUrl\":", value)?;
+        }
+        if let Some(value) = &self.preset {
+            json::member(out, ",\"preset\":", value)?;
+        }
+        if let Some(value) = &self.recording_configuration_arn {
+            json::member(out, ",\"recordingConfigurationArn\":", value)?;
+        }
+        if let Some(value) = &self.srt {
+            json::member(out, ",\"srt\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        if let Some(value) = &self.r#type {
+            json::member(out, ",\"type\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ChannelSummary {
     #[serde(rename = "adConfigurationArn", default, skip_serializing_if = "Option::is_none")]
@@ -756,6 +1153,47 @@ pub struct ChannelSummary {
     pub r#type: Option<ChannelType>,
 }
 
+impl WriteJson for ChannelSummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.ad_configuration_arn {
+            json::member(out, ",\"adConfigurationArn\":", value)?;
+        }
+        if let Some(value) = &self.arn {
+            json::member(out, ",\"arn\":", value)?;
+        }
+        if let Some(value) = &self.authorized {
+            json::member(out, ",\"authorized\":", value)?;
+        }
+        if let Some(value) = &self.insecure_ingest {
+            json::member(out, ",\"insecureIngest\":", value)?;
+        }
+        if let Some(value) = &self.latency_mode {
+            json::member(out, ",\"latencyMode\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.playback_restriction_policy_arn {
+            json::member(out, ",\"playbackRestrictionPolicyArn\":", value)?;
+        }
+        if let Some(value) = &self.preset {
+            json::member(out, ",\"preset\":", value)?;
+        }
+        if let Some(value) = &self.recording_configuration_arn {
+            json::member(out, ",\"recordingConfigurationArn\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        if let Some(value) = &self.r#type {
+            json::member(out, ",\"type\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateAdConfigurationRequest {
     #[serde(rename = "mediaTailorPlaybackConfigurations")]
@@ -766,10 +1204,38 @@ pub struct CreateAdConfigurationRequest {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for CreateAdConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(
+            out,
+            ",\"mediaTailorPlaybackConfigurations\":",
+            &self.media_tailor_playback_configurations,
+        )?;
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateAdConfigurationResponse {
     #[serde(rename = "adConfiguration")]
     pub ad_configuration: AdConfiguration,
+}
+
+impl WriteJson for CreateAdConfigurationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"adConfiguration\":", &self.ad_configuration)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -812,12 +1278,70 @@ pub struct CreateChannelRequest {
     pub r#type: Option<ChannelType>,
 }
 
+impl WriteJson for CreateChannelRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.ad_configuration_arn {
+            json::member(out, ",\"adConfigurationArn\":", value)?;
+        }
+        if let Some(value) = &self.authorized {
+            json::member(out, ",\"authorized\":", value)?;
+        }
+        if let Some(value) = &self.container_format {
+            json::member(out, ",\"containerFormat\":", value)?;
+        }
+        if let Some(value) = &self.insecure_ingest {
+            json::member(out, ",\"insecureIngest\":", value)?;
+        }
+        if let Some(value) = &self.latency_mode {
+            json::member(out, ",\"latencyMode\":", value)?;
+        }
+        if let Some(value) = &self.multitrack_input_configuration {
+            json::member(out, ",\"multitrackInputConfiguration\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.playback_restriction_policy_arn {
+            json::member(out, ",\"playbackRestrictionPolicyArn\":", value)?;
+        }
+        if let Some(value) = &self.preset {
+            json::member(out, ",\"preset\":", value)?;
+        }
+        if let Some(value) = &self.recording_configuration_arn {
+            json::member(out, ",\"recordingConfigurationArn\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        if let Some(value) = &self.r#type {
+            json::member(out, ",\"type\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateChannelResponse {
     #[serde(rename = "channel", default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<Channel>,
     #[serde(rename = "streamKey", default, skip_serializing_if = "Option::is_none")]
     pub stream_key: Option<StreamKey>,
+}
+
+impl WriteJson for CreateChannelResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.channel {
+            json::member(out, ",\"channel\":", value)?;
+        }
+        if let Some(value) = &self.stream_key {
+            json::member(out, ",\"streamKey\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -838,6 +1362,29 @@ pub struct CreatePlaybackRestrictionPolicyRequest {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for CreatePlaybackRestrictionPolicyRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.allowed_countries {
+            json::member(out, ",\"allowedCountries\":", value)?;
+        }
+        if let Some(value) = &self.allowed_origins {
+            json::member(out, ",\"allowedOrigins\":", value)?;
+        }
+        if let Some(value) = &self.enable_strict_origin_enforcement {
+            json::member(out, ",\"enableStrictOriginEnforcement\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreatePlaybackRestrictionPolicyResponse {
     #[serde(
@@ -846,6 +1393,17 @@ pub struct CreatePlaybackRestrictionPolicyResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub playback_restriction_policy: Option<PlaybackRestrictionPolicy>,
+}
+
+impl WriteJson for CreatePlaybackRestrictionPolicyResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.playback_restriction_policy {
+            json::member(out, ",\"playbackRestrictionPolicy\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -868,10 +1426,45 @@ pub struct CreateRecordingConfigurationRequest {
     pub thumbnail_configuration: Option<ThumbnailConfiguration>,
 }
 
+impl WriteJson for CreateRecordingConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"destinationConfiguration\":", &self.destination_configuration)?;
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.recording_reconnect_window_seconds {
+            json::member(out, ",\"recordingReconnectWindowSeconds\":", value)?;
+        }
+        if let Some(value) = &self.rendition_configuration {
+            json::member(out, ",\"renditionConfiguration\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        if let Some(value) = &self.thumbnail_configuration {
+            json::member(out, ",\"thumbnailConfiguration\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateRecordingConfigurationResponse {
     #[serde(rename = "recordingConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub recording_configuration: Option<RecordingConfiguration>,
+}
+
+impl WriteJson for CreateRecordingConfigurationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.recording_configuration {
+            json::member(out, ",\"recordingConfiguration\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -882,10 +1475,33 @@ pub struct CreateStreamKeyRequest {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for CreateStreamKeyRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"channelArn\":", &self.channel_arn)?;
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateStreamKeyResponse {
     #[serde(rename = "streamKey", default, skip_serializing_if = "Option::is_none")]
     pub stream_key: Option<StreamKey>,
+}
+
+impl WriteJson for CreateStreamKeyResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.stream_key {
+            json::member(out, ",\"streamKey\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -894,10 +1510,28 @@ pub struct DeleteAdConfigurationRequest {
     pub arn: String,
 }
 
+impl WriteJson for DeleteAdConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeleteChannelRequest {
     #[serde(rename = "arn")]
     pub arn: String,
+}
+
+impl WriteJson for DeleteChannelRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -906,13 +1540,39 @@ pub struct DeletePlaybackKeyPairRequest {
     pub arn: String,
 }
 
+impl WriteJson for DeletePlaybackKeyPairRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DeletePlaybackKeyPairResponse {}
+
+impl WriteJson for DeletePlaybackKeyPairResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeletePlaybackRestrictionPolicyRequest {
     #[serde(rename = "arn")]
     pub arn: String,
+}
+
+impl WriteJson for DeletePlaybackRestrictionPolicyRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -921,10 +1581,28 @@ pub struct DeleteRecordingConfigurationRequest {
     pub arn: String,
 }
 
+impl WriteJson for DeleteRecordingConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeleteStreamKeyRequest {
     #[serde(rename = "arn")]
     pub arn: String,
+}
+
+impl WriteJson for DeleteStreamKeyRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -933,10 +1611,30 @@ pub struct DestinationConfiguration {
     pub s3: Option<S3DestinationConfiguration>,
 }
 
+impl WriteJson for DestinationConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.s3 {
+            json::member(out, ",\"s3\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetAdConfigurationRequest {
     #[serde(rename = "arn")]
     pub arn: String,
+}
+
+impl WriteJson for GetAdConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -945,10 +1643,30 @@ pub struct GetAdConfigurationResponse {
     pub ad_configuration: Option<AdConfiguration>,
 }
 
+impl WriteJson for GetAdConfigurationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.ad_configuration {
+            json::member(out, ",\"adConfiguration\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetChannelRequest {
     #[serde(rename = "arn")]
     pub arn: String,
+}
+
+impl WriteJson for GetChannelRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -957,10 +1675,30 @@ pub struct GetChannelResponse {
     pub channel: Option<Channel>,
 }
 
+impl WriteJson for GetChannelResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.channel {
+            json::member(out, ",\"channel\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetPlaybackKeyPairRequest {
     #[serde(rename = "arn")]
     pub arn: String,
+}
+
+impl WriteJson for GetPlaybackKeyPairRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -969,10 +1707,30 @@ pub struct GetPlaybackKeyPairResponse {
     pub key_pair: Option<PlaybackKeyPair>,
 }
 
+impl WriteJson for GetPlaybackKeyPairResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.key_pair {
+            json::member(out, ",\"keyPair\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetPlaybackRestrictionPolicyRequest {
     #[serde(rename = "arn")]
     pub arn: String,
+}
+
+impl WriteJson for GetPlaybackRestrictionPolicyRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -985,10 +1743,30 @@ pub struct GetPlaybackRestrictionPolicyResponse {
     pub playback_restriction_policy: Option<PlaybackRestrictionPolicy>,
 }
 
+impl WriteJson for GetPlaybackRestrictionPolicyResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.playback_restriction_policy {
+            json::member(out, ",\"playbackRestrictionPolicy\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetRecordingConfigurationRequest {
     #[serde(rename = "arn")]
     pub arn: String,
+}
+
+impl WriteJson for GetRecordingConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -997,10 +1775,30 @@ pub struct GetRecordingConfigurationResponse {
     pub recording_configuration: Option<RecordingConfiguration>,
 }
 
+impl WriteJson for GetRecordingConfigurationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.recording_configuration {
+            json::member(out, ",\"recordingConfiguration\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetStreamKeyRequest {
     #[serde(rename = "arn")]
     pub arn: String,
+}
+
+impl WriteJson for GetStreamKeyRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1009,16 +1807,47 @@ pub struct GetStreamKeyResponse {
     pub stream_key: Option<StreamKey>,
 }
 
+impl WriteJson for GetStreamKeyResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.stream_key {
+            json::member(out, ",\"streamKey\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetStreamRequest {
     #[serde(rename = "channelArn")]
     pub channel_arn: String,
 }
 
+impl WriteJson for GetStreamRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"channelArn\":", &self.channel_arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetStreamResponse {
     #[serde(rename = "stream", default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<Stream>,
+}
+
+impl WriteJson for GetStreamResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.stream {
+            json::member(out, ",\"stream\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1029,10 +1858,33 @@ pub struct GetStreamSessionRequest {
     pub stream_id: Option<String>,
 }
 
+impl WriteJson for GetStreamSessionRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"channelArn\":", &self.channel_arn)?;
+        if let Some(value) = &self.stream_id {
+            json::member(out, ",\"streamId\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetStreamSessionResponse {
     #[serde(rename = "streamSession", default, skip_serializing_if = "Option::is_none")]
     pub stream_session: Option<StreamSession>,
+}
+
+impl WriteJson for GetStreamSessionResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.stream_session {
+            json::member(out, ",\"streamSession\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1045,10 +1897,36 @@ pub struct ImportPlaybackKeyPairRequest {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for ImportPlaybackKeyPairRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        json::member(out, ",\"publicKeyMaterial\":", &self.public_key_material)?;
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ImportPlaybackKeyPairResponse {
     #[serde(rename = "keyPair", default, skip_serializing_if = "Option::is_none")]
     pub key_pair: Option<PlaybackKeyPair>,
+}
+
+impl WriteJson for ImportPlaybackKeyPairResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.key_pair {
+            json::member(out, ",\"keyPair\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1059,12 +1937,36 @@ pub struct IngestConfiguration {
     pub video: Option<VideoConfiguration>,
 }
 
+impl WriteJson for IngestConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.audio {
+            json::member(out, ",\"audio\":", value)?;
+        }
+        if let Some(value) = &self.video {
+            json::member(out, ",\"video\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IngestConfigurations {
     #[serde(rename = "audioConfigurations")]
     pub audio_configurations: Vec<AudioConfiguration>,
     #[serde(rename = "videoConfigurations")]
     pub video_configurations: Vec<VideoConfiguration>,
+}
+
+impl WriteJson for IngestConfigurations {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"audioConfigurations\":", &self.audio_configurations)?;
+        json::member(out, ",\"videoConfigurations\":", &self.video_configurations)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1075,10 +1977,31 @@ pub struct InsertAdBreakRequest {
     pub duration_seconds: i32,
 }
 
+impl WriteJson for InsertAdBreakRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"channelArn\":", &self.channel_arn)?;
+        json::member(out, ",\"durationSeconds\":", &self.duration_seconds)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct InsertAdBreakResponse {
     #[serde(rename = "adBreakId", default, skip_serializing_if = "Option::is_none")]
     pub ad_break_id: Option<String>,
+}
+
+impl WriteJson for InsertAdBreakResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.ad_break_id {
+            json::member(out, ",\"adBreakId\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1089,12 +2012,38 @@ pub struct ListAdConfigurationsRequest {
     pub next_token: Option<String>,
 }
 
+impl WriteJson for ListAdConfigurationsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListAdConfigurationsResponse {
     #[serde(rename = "adConfigurations")]
     pub ad_configurations: Vec<AdConfigurationSummary>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+impl WriteJson for ListAdConfigurationsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"adConfigurations\":", &self.ad_configurations)?;
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1125,12 +2074,50 @@ pub struct ListChannelsRequest {
     pub next_token: Option<String>,
 }
 
+impl WriteJson for ListChannelsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.filter_by_ad_configuration_arn {
+            json::member(out, ",\"filterByAdConfigurationArn\":", value)?;
+        }
+        if let Some(value) = &self.filter_by_name {
+            json::member(out, ",\"filterByName\":", value)?;
+        }
+        if let Some(value) = &self.filter_by_playback_restriction_policy_arn {
+            json::member(out, ",\"filterByPlaybackRestrictionPolicyArn\":", value)?;
+        }
+        if let Some(value) = &self.filter_by_recording_configuration_arn {
+            json::member(out, ",\"filterByRecordingConfigurationArn\":", value)?;
+        }
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListChannelsResponse {
     #[serde(rename = "channels")]
     pub channels: Vec<ChannelSummary>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+impl WriteJson for ListChannelsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"channels\":", &self.channels)?;
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1141,12 +2128,38 @@ pub struct ListPlaybackKeyPairsRequest {
     pub next_token: Option<String>,
 }
 
+impl WriteJson for ListPlaybackKeyPairsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListPlaybackKeyPairsResponse {
     #[serde(rename = "keyPairs")]
     pub key_pairs: Vec<PlaybackKeyPairSummary>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+impl WriteJson for ListPlaybackKeyPairsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"keyPairs\":", &self.key_pairs)?;
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1157,12 +2170,42 @@ pub struct ListPlaybackRestrictionPoliciesRequest {
     pub next_token: Option<String>,
 }
 
+impl WriteJson for ListPlaybackRestrictionPoliciesRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListPlaybackRestrictionPoliciesResponse {
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     #[serde(rename = "playbackRestrictionPolicies")]
     pub playback_restriction_policies: Vec<PlaybackRestrictionPolicySummary>,
+}
+
+impl WriteJson for ListPlaybackRestrictionPoliciesResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::member(
+            out,
+            ",\"playbackRestrictionPolicies\":",
+            &self.playback_restriction_policies,
+        )?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1173,12 +2216,38 @@ pub struct ListRecordingConfigurationsRequest {
     pub next_token: Option<String>,
 }
 
+impl WriteJson for ListRecordingConfigurationsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListRecordingConfigurationsResponse {
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     #[serde(rename = "recordingConfigurations")]
     pub recording_configurations: Vec<RecordingConfigurationSummary>,
+}
+
+impl WriteJson for ListRecordingConfigurationsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::member(out, ",\"recordingConfigurations\":", &self.recording_configurations)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1191,12 +2260,39 @@ pub struct ListStreamKeysRequest {
     pub next_token: Option<String>,
 }
 
+impl WriteJson for ListStreamKeysRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"channelArn\":", &self.channel_arn)?;
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListStreamKeysResponse {
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     #[serde(rename = "streamKeys")]
     pub stream_keys: Vec<StreamKeySummary>,
+}
+
+impl WriteJson for ListStreamKeysResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::member(out, ",\"streamKeys\":", &self.stream_keys)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1209,12 +2305,39 @@ pub struct ListStreamSessionsRequest {
     pub next_token: Option<String>,
 }
 
+impl WriteJson for ListStreamSessionsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"channelArn\":", &self.channel_arn)?;
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListStreamSessionsResponse {
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     #[serde(rename = "streamSessions")]
     pub stream_sessions: Vec<StreamSessionSummary>,
+}
+
+impl WriteJson for ListStreamSessionsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::member(out, ",\"streamSessions\":", &self.stream_sessions)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1227,12 +2350,41 @@ pub struct ListStreamsRequest {
     pub next_token: Option<String>,
 }
 
+impl WriteJson for ListStreamsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.filter_by {
+            json::member(out, ",\"filterBy\":", value)?;
+        }
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListStreamsResponse {
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     #[serde(rename = "streams")]
     pub streams: Vec<StreamSummary>,
+}
+
+impl WriteJson for ListStreamsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::member(out, ",\"streams\":", &self.streams)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1242,16 +2394,45 @@ pub struct ListTagsForResourceRequest {
     pub resource_arn: String,
 }
 
+impl WriteJson for ListTagsForResourceRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"resourceArn\":", &self.resource_arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListTagsForResourceResponse {
     #[serde(rename = "tags")]
     pub tags: BTreeMap<String, String>,
 }
 
+impl WriteJson for ListTagsForResourceResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"tags\":", &self.tags)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct MediaTailorPlaybackConfiguration {
     #[serde(rename = "playbackConfigurationArn", default, skip_serializing_if = "Option::is_none")]
     pub playback_configuration_arn: Option<String>,
+}
+
+impl WriteJson for MediaTailorPlaybackConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.playback_configuration_arn {
+            json::member(out, ",\"playbackConfigurationArn\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1262,6 +2443,23 @@ pub struct MultitrackInputConfiguration {
     pub maximum_resolution: Option<MultitrackMaximumResolution>,
     #[serde(rename = "policy", default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<MultitrackPolicy>,
+}
+
+impl WriteJson for MultitrackInputConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.enabled {
+            json::member(out, ",\"enabled\":", value)?;
+        }
+        if let Some(value) = &self.maximum_resolution {
+            json::member(out, ",\"maximumResolution\":", value)?;
+        }
+        if let Some(value) = &self.policy {
+            json::member(out, ",\"policy\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1276,6 +2474,26 @@ pub struct PlaybackKeyPair {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for PlaybackKeyPair {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.arn {
+            json::member(out, ",\"arn\":", value)?;
+        }
+        if let Some(value) = &self.fingerprint {
+            json::member(out, ",\"fingerprint\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct PlaybackKeyPairSummary {
     #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
@@ -1284,6 +2502,23 @@ pub struct PlaybackKeyPairSummary {
     pub name: Option<String>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl WriteJson for PlaybackKeyPairSummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.arn {
+            json::member(out, ",\"arn\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1306,6 +2541,26 @@ pub struct PlaybackRestrictionPolicy {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for PlaybackRestrictionPolicy {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"allowedCountries\":", &self.allowed_countries)?;
+        json::member(out, ",\"allowedOrigins\":", &self.allowed_origins)?;
+        json::member(out, ",\"arn\":", &self.arn)?;
+        if let Some(value) = &self.enable_strict_origin_enforcement {
+            json::member(out, ",\"enableStrictOriginEnforcement\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlaybackRestrictionPolicySummary {
     #[serde(rename = "allowedCountries")]
@@ -1326,12 +2581,42 @@ pub struct PlaybackRestrictionPolicySummary {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for PlaybackRestrictionPolicySummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"allowedCountries\":", &self.allowed_countries)?;
+        json::member(out, ",\"allowedOrigins\":", &self.allowed_origins)?;
+        json::member(out, ",\"arn\":", &self.arn)?;
+        if let Some(value) = &self.enable_strict_origin_enforcement {
+            json::member(out, ",\"enableStrictOriginEnforcement\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PutMetadataRequest {
     #[serde(rename = "channelArn")]
     pub channel_arn: String,
     #[serde(rename = "metadata")]
     pub metadata: String,
+}
+
+impl WriteJson for PutMetadataRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"channelArn\":", &self.channel_arn)?;
+        json::member(out, ",\"metadata\":", &self.metadata)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1358,6 +2643,32 @@ pub struct RecordingConfiguration {
     pub thumbnail_configuration: Option<ThumbnailConfiguration>,
 }
 
+impl WriteJson for RecordingConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::member(out, ",\"destinationConfiguration\":", &self.destination_configuration)?;
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.recording_reconnect_window_seconds {
+            json::member(out, ",\"recordingReconnectWindowSeconds\":", value)?;
+        }
+        if let Some(value) = &self.rendition_configuration {
+            json::member(out, ",\"renditionConfiguration\":", value)?;
+        }
+        json::member(out, ",\"state\":", &self.state)?;
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        if let Some(value) = &self.thumbnail_configuration {
+            json::member(out, ",\"thumbnailConfiguration\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordingConfigurationSummary {
     #[serde(rename = "arn")]
@@ -1372,6 +2683,23 @@ pub struct RecordingConfigurationSummary {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for RecordingConfigurationSummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::member(out, ",\"destinationConfiguration\":", &self.destination_configuration)?;
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        json::member(out, ",\"state\":", &self.state)?;
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct RenditionConfiguration {
     #[serde(rename = "renditionSelection", default, skip_serializing_if = "Option::is_none")]
@@ -1380,10 +2708,33 @@ pub struct RenditionConfiguration {
     pub renditions: Option<Vec<RenditionConfigurationRendition>>,
 }
 
+impl WriteJson for RenditionConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.rendition_selection {
+            json::member(out, ",\"renditionSelection\":", value)?;
+        }
+        if let Some(value) = &self.renditions {
+            json::member(out, ",\"renditions\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct S3DestinationConfiguration {
     #[serde(rename = "bucketName")]
     pub bucket_name: String,
+}
+
+impl WriteJson for S3DestinationConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"bucketName\":", &self.bucket_name)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1392,6 +2743,20 @@ pub struct Srt {
     pub endpoint: Option<String>,
     #[serde(rename = "passphrase", default, skip_serializing_if = "Option::is_none")]
     pub passphrase: Option<String>,
+}
+
+impl WriteJson for Srt {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.endpoint {
+            json::member(out, ",\"endpoint\":", value)?;
+        }
+        if let Some(value) = &self.passphrase {
+            json::member(out, ",\"passphrase\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1408,8 +2773,29 @@ pub struct StartViewerSessionRevocationRequest {
     pub viewer_session_versions_less_than_or_equal_to: Option<i32>,
 }
 
+impl WriteJson for StartViewerSessionRevocationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"channelArn\":", &self.channel_arn)?;
+        json::member(out, ",\"viewerId\":", &self.viewer_id)?;
+        if let Some(value) = &self.viewer_session_versions_less_than_or_equal_to {
+            json::member(out, ",\"viewerSessionVersionsLessThanOrEqualTo\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StartViewerSessionRevocationResponse {}
+
+impl WriteJson for StartViewerSessionRevocationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StopStreamRequest {
@@ -1417,8 +2803,25 @@ pub struct StopStreamRequest {
     pub channel_arn: String,
 }
 
+impl WriteJson for StopStreamRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"channelArn\":", &self.channel_arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StopStreamResponse {}
+
+impl WriteJson for StopStreamResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Stream {
@@ -1438,6 +2841,35 @@ pub struct Stream {
     pub viewer_count: Option<i64>,
 }
 
+impl WriteJson for Stream {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.channel_arn {
+            json::member(out, ",\"channelArn\":", value)?;
+        }
+        if let Some(value) = &self.health {
+            json::member(out, ",\"health\":", value)?;
+        }
+        if let Some(value) = &self.playback_url {
+            json::member(out, ",\"playbackUrl\":", value)?;
+        }
+        if let Some(value) = &self.start_time {
+            json::member(out, ",\"startTime\":", value)?;
+        }
+        if let Some(value) = &self.state {
+            json::member(out, ",\"state\":", value)?;
+        }
+        if let Some(value) = &self.stream_id {
+            json::member(out, ",\"streamId\":", value)?;
+        }
+        if let Some(value) = &self.viewer_count {
+            json::member(out, ",\"viewerCount\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StreamEvent {
     #[serde(rename = "code", default, skip_serializing_if = "Option::is_none")]
@@ -1450,10 +2882,41 @@ pub struct StreamEvent {
     pub r#type: Option<String>,
 }
 
+impl WriteJson for StreamEvent {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.code {
+            json::member(out, ",\"code\":", value)?;
+        }
+        if let Some(value) = &self.event_time {
+            json::member(out, ",\"eventTime\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.r#type {
+            json::member(out, ",\"type\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StreamFilters {
     #[serde(rename = "health", default, skip_serializing_if = "Option::is_none")]
     pub health: Option<StreamHealth>,
+}
+
+impl WriteJson for StreamFilters {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.health {
+            json::member(out, ",\"health\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1468,6 +2931,26 @@ pub struct StreamKey {
     pub value: Option<String>,
 }
 
+impl WriteJson for StreamKey {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.arn {
+            json::member(out, ",\"arn\":", value)?;
+        }
+        if let Some(value) = &self.channel_arn {
+            json::member(out, ",\"channelArn\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        if let Some(value) = &self.value {
+            json::member(out, ",\"value\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StreamKeySummary {
     #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
@@ -1476,6 +2959,23 @@ pub struct StreamKeySummary {
     pub channel_arn: Option<String>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl WriteJson for StreamKeySummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.arn {
+            json::member(out, ",\"arn\":", value)?;
+        }
+        if let Some(value) = &self.channel_arn {
+            json::member(out, ",\"channelArn\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1498,6 +2998,38 @@ pub struct StreamSession {
     pub truncated_events: Option<Vec<StreamEvent>>,
 }
 
+impl WriteJson for StreamSession {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.channel {
+            json::member(out, ",\"channel\":", value)?;
+        }
+        if let Some(value) = &self.end_time {
+            json::member(out, ",\"endTime\":", value)?;
+        }
+        if let Some(value) = &self.ingest_configuration {
+            json::member(out, ",\"ingestConfiguration\":", value)?;
+        }
+        if let Some(value) = &self.ingest_configurations {
+            json::member(out, ",\"ingestConfigurations\":", value)?;
+        }
+        if let Some(value) = &self.recording_configuration {
+            json::member(out, ",\"recordingConfiguration\":", value)?;
+        }
+        if let Some(value) = &self.start_time {
+            json::member(out, ",\"startTime\":", value)?;
+        }
+        if let Some(value) = &self.stream_id {
+            json::member(out, ",\"streamId\":", value)?;
+        }
+        if let Some(value) = &self.truncated_events {
+            json::member(out, ",\"truncatedEvents\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StreamSessionSummary {
     #[serde(rename = "endTime", default, skip_serializing_if = "Option::is_none")]
@@ -1508,6 +3040,26 @@ pub struct StreamSessionSummary {
     pub start_time: Option<Timestamp>,
     #[serde(rename = "streamId", default, skip_serializing_if = "Option::is_none")]
     pub stream_id: Option<String>,
+}
+
+impl WriteJson for StreamSessionSummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.end_time {
+            json::member(out, ",\"endTime\":", value)?;
+        }
+        if let Some(value) = &self.has_error_event {
+            json::member(out, ",\"hasErrorEvent\":", value)?;
+        }
+        if let Some(value) = &self.start_time {
+            json::member(out, ",\"startTime\":", value)?;
+        }
+        if let Some(value) = &self.stream_id {
+            json::member(out, ",\"streamId\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1526,6 +3078,32 @@ pub struct StreamSummary {
     pub viewer_count: Option<i64>,
 }
 
+impl WriteJson for StreamSummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.channel_arn {
+            json::member(out, ",\"channelArn\":", value)?;
+        }
+        if let Some(value) = &self.health {
+            json::member(out, ",\"health\":", value)?;
+        }
+        if let Some(value) = &self.start_time {
+            json::member(out, ",\"startTime\":", value)?;
+        }
+        if let Some(value) = &self.state {
+            json::member(out, ",\"state\":", value)?;
+        }
+        if let Some(value) = &self.stream_id {
+            json::member(out, ",\"streamId\":", value)?;
+        }
+        if let Some(value) = &self.viewer_count {
+            json::member(out, ",\"viewerCount\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TagResourceRequest {
     /// Bound to the request's uri as `resourceArn`.
@@ -1535,8 +3113,26 @@ pub struct TagResourceRequest {
     pub tags: BTreeMap<String, String>,
 }
 
+impl WriteJson for TagResourceRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"resourceArn\":", &self.resource_arn)?;
+        json::member(out, ",\"tags\":", &self.tags)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct TagResourceResponse {}
+
+impl WriteJson for TagResourceResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ThumbnailConfiguration {
@@ -1550,6 +3146,26 @@ pub struct ThumbnailConfiguration {
     pub target_interval_seconds: Option<i64>,
 }
 
+impl WriteJson for ThumbnailConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.recording_mode {
+            json::member(out, ",\"recordingMode\":", value)?;
+        }
+        if let Some(value) = &self.resolution {
+            json::member(out, ",\"resolution\":", value)?;
+        }
+        if let Some(value) = &self.storage {
+            json::member(out, ",\"storage\":", value)?;
+        }
+        if let Some(value) = &self.target_interval_seconds {
+            json::member(out, ",\"targetIntervalSeconds\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UntagResourceRequest {
     /// Bound to the request's uri as `resourceArn`.
@@ -1560,8 +3176,26 @@ pub struct UntagResourceRequest {
     pub tag_keys: Vec<String>,
 }
 
+impl WriteJson for UntagResourceRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"resourceArn\":", &self.resource_arn)?;
+        json::member(out, ",\"tagKeys\":", &self.tag_keys)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct UntagResourceResponse {}
+
+impl WriteJson for UntagResourceResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UpdateChannelRequest {
@@ -1603,10 +3237,63 @@ pub struct UpdateChannelRequest {
     pub r#type: Option<ChannelType>,
 }
 
+impl WriteJson for UpdateChannelRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.ad_configuration_arn {
+            json::member(out, ",\"adConfigurationArn\":", value)?;
+        }
+        json::member(out, ",\"arn\":", &self.arn)?;
+        if let Some(value) = &self.authorized {
+            json::member(out, ",\"authorized\":", value)?;
+        }
+        if let Some(value) = &self.container_format {
+            json::member(out, ",\"containerFormat\":", value)?;
+        }
+        if let Some(value) = &self.insecure_ingest {
+            json::member(out, ",\"insecureIngest\":", value)?;
+        }
+        if let Some(value) = &self.latency_mode {
+            json::member(out, ",\"latencyMode\":", value)?;
+        }
+        if let Some(value) = &self.multitrack_input_configuration {
+            json::member(out, ",\"multitrackInputConfiguration\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.playback_restriction_policy_arn {
+            json::member(out, ",\"playbackRestrictionPolicyArn\":", value)?;
+        }
+        if let Some(value) = &self.preset {
+            json::member(out, ",\"preset\":", value)?;
+        }
+        if let Some(value) = &self.recording_configuration_arn {
+            json::member(out, ",\"recordingConfigurationArn\":", value)?;
+        }
+        if let Some(value) = &self.r#type {
+            json::member(out, ",\"type\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct UpdateChannelResponse {
     #[serde(rename = "channel", default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<Channel>,
+}
+
+impl WriteJson for UpdateChannelResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.channel {
+            json::member(out, ",\"channel\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1627,6 +3314,27 @@ pub struct UpdatePlaybackRestrictionPolicyRequest {
     pub name: Option<String>,
 }
 
+impl WriteJson for UpdatePlaybackRestrictionPolicyRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.allowed_countries {
+            json::member(out, ",\"allowedCountries\":", value)?;
+        }
+        if let Some(value) = &self.allowed_origins {
+            json::member(out, ",\"allowedOrigins\":", value)?;
+        }
+        json::member(out, ",\"arn\":", &self.arn)?;
+        if let Some(value) = &self.enable_strict_origin_enforcement {
+            json::member(out, ",\"enableStrictOriginEnforcement\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct UpdatePlaybackRestrictionPolicyResponse {
     #[serde(
@@ -1635,6 +3343,17 @@ pub struct UpdatePlaybackRestrictionPolicyResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub playback_restriction_policy: Option<PlaybackRestrictionPolicy>,
+}
+
+impl WriteJson for UpdatePlaybackRestrictionPolicyResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.playback_restriction_policy {
+            json::member(out, ",\"playbackRestrictionPolicy\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1661,4 +3380,45 @@ pub struct VideoConfiguration {
     pub video_height: Option<i64>,
     #[serde(rename = "videoWidth", default, skip_serializing_if = "Option::is_none")]
     pub video_width: Option<i64>,
+}
+
+impl WriteJson for VideoConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.avc_level {
+            json::member(out, ",\"avcLevel\":", value)?;
+        }
+        if let Some(value) = &self.avc_profile {
+            json::member(out, ",\"avcProfile\":", value)?;
+        }
+        if let Some(value) = &self.codec {
+            json::member(out, ",\"codec\":", value)?;
+        }
+        if let Some(value) = &self.encoder {
+            json::member(out, ",\"encoder\":", value)?;
+        }
+        if let Some(value) = &self.level {
+            json::member(out, ",\"level\":", value)?;
+        }
+        if let Some(value) = &self.profile {
+            json::member(out, ",\"profile\":", value)?;
+        }
+        if let Some(value) = &self.target_bitrate {
+            json::member(out, ",\"targetBitrate\":", value)?;
+        }
+        if let Some(value) = &self.target_framerate {
+            json::member(out, ",\"targetFramerate\":", value)?;
+        }
+        if let Some(value) = &self.track {
+            json::member(out, ",\"track\":", value)?;
+        }
+        if let Some(value) = &self.video_height {
+            json::member(out, ",\"videoHeight\":", value)?;
+        }
+        if let Some(value) = &self.video_width {
+            json::member(out, ",\"videoWidth\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }

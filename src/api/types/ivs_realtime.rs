@@ -10,6 +10,7 @@
 #![allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 
 use super::Timestamp;
+use crate::api::json::{self, WriteJson};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -229,6 +230,20 @@ impl CompositionState {
     }
 }
 
+impl WriteJson for CompositionState {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            CompositionState::Starting => "\"STARTING\"",
+            CompositionState::Active => "\"ACTIVE\"",
+            CompositionState::Stopping => "\"STOPPING\"",
+            CompositionState::Failed => "\"FAILED\"",
+            CompositionState::Stopped => "\"STOPPED\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DestinationState {
     #[serde(rename = "STARTING")]
@@ -266,6 +281,21 @@ impl DestinationState {
             DestinationState::Failed => "FAILED",
             DestinationState::Stopped => "STOPPED",
         }
+    }
+}
+
+impl WriteJson for DestinationState {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            DestinationState::Starting => "\"STARTING\"",
+            DestinationState::Active => "\"ACTIVE\"",
+            DestinationState::Stopping => "\"STOPPING\"",
+            DestinationState::Reconnecting => "\"RECONNECTING\"",
+            DestinationState::Failed => "\"FAILED\"",
+            DestinationState::Stopped => "\"STOPPED\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -341,6 +371,29 @@ impl EventErrorCode {
     }
 }
 
+impl WriteJson for EventErrorCode {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            EventErrorCode::InsufficientCapabilities => "\"INSUFFICIENT_CAPABILITIES\"",
+            EventErrorCode::QuotaExceeded => "\"QUOTA_EXCEEDED\"",
+            EventErrorCode::PublisherNotFound => "\"PUBLISHER_NOT_FOUND\"",
+            EventErrorCode::BitrateExceeded => "\"BITRATE_EXCEEDED\"",
+            EventErrorCode::ResolutionExceeded => "\"RESOLUTION_EXCEEDED\"",
+            EventErrorCode::StreamDurationExceeded => "\"STREAM_DURATION_EXCEEDED\"",
+            EventErrorCode::InvalidAudioCodec => "\"INVALID_AUDIO_CODEC\"",
+            EventErrorCode::InvalidVideoCodec => "\"INVALID_VIDEO_CODEC\"",
+            EventErrorCode::InvalidProtocol => "\"INVALID_PROTOCOL\"",
+            EventErrorCode::InvalidStreamKey => "\"INVALID_STREAM_KEY\"",
+            EventErrorCode::ReuseOfStreamKey => "\"REUSE_OF_STREAM_KEY\"",
+            EventErrorCode::BFramePresent => "\"B_FRAME_PRESENT\"",
+            EventErrorCode::InvalidInput => "\"INVALID_INPUT\"",
+            EventErrorCode::InternalServerException => "\"INTERNAL_SERVER_EXCEPTION\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EventName {
     #[serde(rename = "JOINED")]
@@ -405,6 +458,27 @@ impl EventName {
     }
 }
 
+impl WriteJson for EventName {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            EventName::Joined => "\"JOINED\"",
+            EventName::Left => "\"LEFT\"",
+            EventName::PublishStarted => "\"PUBLISH_STARTED\"",
+            EventName::PublishStopped => "\"PUBLISH_STOPPED\"",
+            EventName::SubscribeStarted => "\"SUBSCRIBE_STARTED\"",
+            EventName::SubscribeStopped => "\"SUBSCRIBE_STOPPED\"",
+            EventName::PublishError => "\"PUBLISH_ERROR\"",
+            EventName::SubscribeError => "\"SUBSCRIBE_ERROR\"",
+            EventName::JoinError => "\"JOIN_ERROR\"",
+            EventName::ReplicationStarted => "\"REPLICATION_STARTED\"",
+            EventName::ReplicationStopped => "\"REPLICATION_STOPPED\"",
+            EventName::TokenExchanged => "\"TOKEN_EXCHANGED\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum IngestConfigurationState {
     #[serde(rename = "ACTIVE")]
@@ -427,6 +501,17 @@ impl IngestConfigurationState {
     }
 }
 
+impl WriteJson for IngestConfigurationState {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            IngestConfigurationState::Active => "\"ACTIVE\"",
+            IngestConfigurationState::Inactive => "\"INACTIVE\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum IngestProtocol {
     #[serde(rename = "RTMP")]
@@ -445,6 +530,17 @@ impl IngestProtocol {
             IngestProtocol::Rtmp => "RTMP",
             IngestProtocol::Rtmps => "RTMPS",
         }
+    }
+}
+
+impl WriteJson for IngestProtocol {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            IngestProtocol::Rtmp => "\"RTMP\"",
+            IngestProtocol::Rtmps => "\"RTMPS\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -477,6 +573,19 @@ impl ParticipantProtocol {
             ParticipantProtocol::Rtmp => "RTMP",
             ParticipantProtocol::Rtmps => "RTMPS",
         }
+    }
+}
+
+impl WriteJson for ParticipantProtocol {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            ParticipantProtocol::Unknown => "\"UNKNOWN\"",
+            ParticipantProtocol::Whip => "\"WHIP\"",
+            ParticipantProtocol::Rtmp => "\"RTMP\"",
+            ParticipantProtocol::Rtmps => "\"RTMPS\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -516,6 +625,20 @@ impl ParticipantRecordingFilterByRecordingState {
     }
 }
 
+impl WriteJson for ParticipantRecordingFilterByRecordingState {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            ParticipantRecordingFilterByRecordingState::Starting => "\"STARTING\"",
+            ParticipantRecordingFilterByRecordingState::Active => "\"ACTIVE\"",
+            ParticipantRecordingFilterByRecordingState::Stopping => "\"STOPPING\"",
+            ParticipantRecordingFilterByRecordingState::Stopped => "\"STOPPED\"",
+            ParticipantRecordingFilterByRecordingState::Failed => "\"FAILED\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ParticipantRecordingMediaType {
     #[serde(rename = "AUDIO_VIDEO")]
@@ -541,6 +664,18 @@ impl ParticipantRecordingMediaType {
             ParticipantRecordingMediaType::AudioOnly => "AUDIO_ONLY",
             ParticipantRecordingMediaType::None => "NONE",
         }
+    }
+}
+
+impl WriteJson for ParticipantRecordingMediaType {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            ParticipantRecordingMediaType::AudioVideo => "\"AUDIO_VIDEO\"",
+            ParticipantRecordingMediaType::AudioOnly => "\"AUDIO_ONLY\"",
+            ParticipantRecordingMediaType::None => "\"NONE\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -584,6 +719,21 @@ impl ParticipantRecordingState {
     }
 }
 
+impl WriteJson for ParticipantRecordingState {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            ParticipantRecordingState::Starting => "\"STARTING\"",
+            ParticipantRecordingState::Active => "\"ACTIVE\"",
+            ParticipantRecordingState::Stopping => "\"STOPPING\"",
+            ParticipantRecordingState::Stopped => "\"STOPPED\"",
+            ParticipantRecordingState::Failed => "\"FAILED\"",
+            ParticipantRecordingState::Disabled => "\"DISABLED\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ParticipantState {
     #[serde(rename = "CONNECTED")]
@@ -603,6 +753,17 @@ impl ParticipantState {
             ParticipantState::Connected => "CONNECTED",
             ParticipantState::Disconnected => "DISCONNECTED",
         }
+    }
+}
+
+impl WriteJson for ParticipantState {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            ParticipantState::Connected => "\"CONNECTED\"",
+            ParticipantState::Disconnected => "\"DISCONNECTED\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -628,6 +789,17 @@ impl ParticipantTokenCapability {
     }
 }
 
+impl WriteJson for ParticipantTokenCapability {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            ParticipantTokenCapability::Publish => "\"PUBLISH\"",
+            ParticipantTokenCapability::Subscribe => "\"SUBSCRIBE\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PipBehavior {
     #[serde(rename = "STATIC")]
@@ -646,6 +818,17 @@ impl PipBehavior {
             PipBehavior::Static => "STATIC",
             PipBehavior::Dynamic => "DYNAMIC",
         }
+    }
+}
+
+impl WriteJson for PipBehavior {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            PipBehavior::Static => "\"STATIC\"",
+            PipBehavior::Dynamic => "\"DYNAMIC\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -681,6 +864,19 @@ impl PipPosition {
     }
 }
 
+impl WriteJson for PipPosition {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            PipPosition::TopLeft => "\"TOP_LEFT\"",
+            PipPosition::TopRight => "\"TOP_RIGHT\"",
+            PipPosition::BottomLeft => "\"BOTTOM_LEFT\"",
+            PipPosition::BottomRight => "\"BOTTOM_RIGHT\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RecordingConfigurationFormat {
     #[serde(rename = "HLS")]
@@ -696,6 +892,16 @@ impl RecordingConfigurationFormat {
         match self {
             RecordingConfigurationFormat::Hls => "HLS",
         }
+    }
+}
+
+impl WriteJson for RecordingConfigurationFormat {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            RecordingConfigurationFormat::Hls => "\"HLS\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -718,6 +924,17 @@ impl ReplicationState {
             ReplicationState::Active => "ACTIVE",
             ReplicationState::Stopped => "STOPPED",
         }
+    }
+}
+
+impl WriteJson for ReplicationState {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            ReplicationState::Active => "\"ACTIVE\"",
+            ReplicationState::Stopped => "\"STOPPED\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -746,6 +963,18 @@ impl ReplicationType {
     }
 }
 
+impl WriteJson for ReplicationType {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            ReplicationType::Source => "\"SOURCE\"",
+            ReplicationType::Replica => "\"REPLICA\"",
+            ReplicationType::None => "\"NONE\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ThumbnailRecordingMode {
     #[serde(rename = "INTERVAL")]
@@ -768,6 +997,17 @@ impl ThumbnailRecordingMode {
     }
 }
 
+impl WriteJson for ThumbnailRecordingMode {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            ThumbnailRecordingMode::Interval => "\"INTERVAL\"",
+            ThumbnailRecordingMode::Disabled => "\"DISABLED\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ThumbnailStorageType {
     #[serde(rename = "SEQUENTIAL")]
@@ -787,6 +1027,17 @@ impl ThumbnailStorageType {
             ThumbnailStorageType::Sequential => "SEQUENTIAL",
             ThumbnailStorageType::Latest => "LATEST",
         }
+    }
+}
+
+impl WriteJson for ThumbnailStorageType {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            ThumbnailStorageType::Sequential => "\"SEQUENTIAL\"",
+            ThumbnailStorageType::Latest => "\"LATEST\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -822,6 +1073,19 @@ impl VideoAspectRatio {
     }
 }
 
+impl WriteJson for VideoAspectRatio {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            VideoAspectRatio::Auto => "\"AUTO\"",
+            VideoAspectRatio::Video => "\"VIDEO\"",
+            VideoAspectRatio::Square => "\"SQUARE\"",
+            VideoAspectRatio::Portrait => "\"PORTRAIT\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum VideoFillMode {
     #[serde(rename = "FILL")]
@@ -844,6 +1108,18 @@ impl VideoFillMode {
             VideoFillMode::Cover => "COVER",
             VideoFillMode::Contain => "CONTAIN",
         }
+    }
+}
+
+impl WriteJson for VideoFillMode {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let text = match self {
+            VideoFillMode::Fill => "\"FILL\"",
+            VideoFillMode::Cover => "\"COVER\"",
+            VideoFillMode::Contain => "\"CONTAIN\"",
+        };
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -871,12 +1147,48 @@ pub struct AutoParticipantRecordingConfiguration {
     pub thumbnail_configuration: Option<ParticipantThumbnailConfiguration>,
 }
 
+impl WriteJson for AutoParticipantRecordingConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.hls_configuration {
+            json::member(out, ",\"hlsConfiguration\":", value)?;
+        }
+        if let Some(value) = &self.media_types {
+            json::member(out, ",\"mediaTypes\":", value)?;
+        }
+        if let Some(value) = &self.record_participant_replicas {
+            json::member(out, ",\"recordParticipantReplicas\":", value)?;
+        }
+        if let Some(value) = &self.recording_reconnect_window_seconds {
+            json::member(out, ",\"recordingReconnectWindowSeconds\":", value)?;
+        }
+        json::member(out, ",\"storageConfigurationArn\":", &self.storage_configuration_arn)?;
+        if let Some(value) = &self.thumbnail_configuration {
+            json::member(out, ",\"thumbnailConfiguration\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChannelDestinationConfiguration {
     #[serde(rename = "channelArn")]
     pub channel_arn: String,
     #[serde(rename = "encoderConfigurationArn", default, skip_serializing_if = "Option::is_none")]
     pub encoder_configuration_arn: Option<String>,
+}
+
+impl WriteJson for ChannelDestinationConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"channelArn\":", &self.channel_arn)?;
+        if let Some(value) = &self.encoder_configuration_arn {
+            json::member(out, ",\"encoderConfigurationArn\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -899,6 +1211,28 @@ pub struct Composition {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for Composition {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::member(out, ",\"destinations\":", &self.destinations)?;
+        if let Some(value) = &self.end_time {
+            json::member(out, ",\"endTime\":", value)?;
+        }
+        json::member(out, ",\"layout\":", &self.layout)?;
+        json::member(out, ",\"stageArn\":", &self.stage_arn)?;
+        if let Some(value) = &self.start_time {
+            json::member(out, ",\"startTime\":", value)?;
+        }
+        json::member(out, ",\"state\":", &self.state)?;
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CompositionRecordingHlsConfiguration {
     #[serde(
@@ -907,6 +1241,17 @@ pub struct CompositionRecordingHlsConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub target_segment_duration_seconds: Option<i32>,
+}
+
+impl WriteJson for CompositionRecordingHlsConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.target_segment_duration_seconds {
+            json::member(out, ",\"targetSegmentDurationSeconds\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -927,12 +1272,47 @@ pub struct CompositionSummary {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for CompositionSummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::member(out, ",\"destinations\":", &self.destinations)?;
+        if let Some(value) = &self.end_time {
+            json::member(out, ",\"endTime\":", value)?;
+        }
+        json::member(out, ",\"stageArn\":", &self.stage_arn)?;
+        if let Some(value) = &self.start_time {
+            json::member(out, ",\"startTime\":", value)?;
+        }
+        json::member(out, ",\"state\":", &self.state)?;
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CompositionThumbnailConfiguration {
     #[serde(rename = "storage", default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<Vec<ThumbnailStorageType>>,
     #[serde(rename = "targetIntervalSeconds", default, skip_serializing_if = "Option::is_none")]
     pub target_interval_seconds: Option<i32>,
+}
+
+impl WriteJson for CompositionThumbnailConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.storage {
+            json::member(out, ",\"storage\":", value)?;
+        }
+        if let Some(value) = &self.target_interval_seconds {
+            json::member(out, ",\"targetIntervalSeconds\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -945,10 +1325,38 @@ pub struct CreateEncoderConfigurationRequest {
     pub video: Option<Video>,
 }
 
+impl WriteJson for CreateEncoderConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        if let Some(value) = &self.video {
+            json::member(out, ",\"video\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateEncoderConfigurationResponse {
     #[serde(rename = "encoderConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub encoder_configuration: Option<EncoderConfiguration>,
+}
+
+impl WriteJson for CreateEncoderConfigurationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.encoder_configuration {
+            json::member(out, ",\"encoderConfiguration\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -971,10 +1379,51 @@ pub struct CreateIngestConfigurationRequest {
     pub user_id: Option<String>,
 }
 
+impl WriteJson for CreateIngestConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.attributes {
+            json::member(out, ",\"attributes\":", value)?;
+        }
+        json::member(out, ",\"ingestProtocol\":", &self.ingest_protocol)?;
+        if let Some(value) = &self.insecure_ingest {
+            json::member(out, ",\"insecureIngest\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.redundant_ingest {
+            json::member(out, ",\"redundantIngest\":", value)?;
+        }
+        if let Some(value) = &self.stage_arn {
+            json::member(out, ",\"stageArn\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        if let Some(value) = &self.user_id {
+            json::member(out, ",\"userId\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateIngestConfigurationResponse {
     #[serde(rename = "ingestConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub ingest_configuration: Option<IngestConfiguration>,
+}
+
+impl WriteJson for CreateIngestConfigurationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.ingest_configuration {
+            json::member(out, ",\"ingestConfiguration\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -991,10 +1440,42 @@ pub struct CreateParticipantTokenRequest {
     pub user_id: Option<String>,
 }
 
+impl WriteJson for CreateParticipantTokenRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.attributes {
+            json::member(out, ",\"attributes\":", value)?;
+        }
+        if let Some(value) = &self.capabilities {
+            json::member(out, ",\"capabilities\":", value)?;
+        }
+        if let Some(value) = &self.duration {
+            json::member(out, ",\"duration\":", value)?;
+        }
+        json::member(out, ",\"stageArn\":", &self.stage_arn)?;
+        if let Some(value) = &self.user_id {
+            json::member(out, ",\"userId\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateParticipantTokenResponse {
     #[serde(rename = "participantToken", default, skip_serializing_if = "Option::is_none")]
     pub participant_token: Option<ParticipantToken>,
+}
+
+impl WriteJson for CreateParticipantTokenResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.participant_token {
+            json::member(out, ",\"participantToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1017,12 +1498,46 @@ pub struct CreateStageRequest {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for CreateStageRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.auto_participant_recording_configuration {
+            json::member(out, ",\"autoParticipantRecordingConfiguration\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.participant_token_configurations {
+            json::member(out, ",\"participantTokenConfigurations\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateStageResponse {
     #[serde(rename = "participantTokens", default, skip_serializing_if = "Option::is_none")]
     pub participant_tokens: Option<Vec<ParticipantToken>>,
     #[serde(rename = "stage", default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<Stage>,
+}
+
+impl WriteJson for CreateStageResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.participant_tokens {
+            json::member(out, ",\"participantTokens\":", value)?;
+        }
+        if let Some(value) = &self.stage {
+            json::member(out, ",\"stage\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1035,10 +1550,36 @@ pub struct CreateStorageConfigurationRequest {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for CreateStorageConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        json::member(out, ",\"s3\":", &self.s3)?;
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateStorageConfigurationResponse {
     #[serde(rename = "storageConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub storage_configuration: Option<StorageConfiguration>,
+}
+
+impl WriteJson for CreateStorageConfigurationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.storage_configuration {
+            json::member(out, ",\"storageConfiguration\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1047,8 +1588,25 @@ pub struct DeleteEncoderConfigurationRequest {
     pub arn: String,
 }
 
+impl WriteJson for DeleteEncoderConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DeleteEncoderConfigurationResponse {}
+
+impl WriteJson for DeleteEncoderConfigurationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeleteIngestConfigurationRequest {
@@ -1058,8 +1616,28 @@ pub struct DeleteIngestConfigurationRequest {
     pub force: Option<bool>,
 }
 
+impl WriteJson for DeleteIngestConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        if let Some(value) = &self.force {
+            json::member(out, ",\"force\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DeleteIngestConfigurationResponse {}
+
+impl WriteJson for DeleteIngestConfigurationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeletePublicKeyRequest {
@@ -1067,8 +1645,25 @@ pub struct DeletePublicKeyRequest {
     pub arn: String,
 }
 
+impl WriteJson for DeletePublicKeyRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DeletePublicKeyResponse {}
+
+impl WriteJson for DeletePublicKeyResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeleteStageRequest {
@@ -1076,8 +1671,25 @@ pub struct DeleteStageRequest {
     pub arn: String,
 }
 
+impl WriteJson for DeleteStageRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DeleteStageResponse {}
+
+impl WriteJson for DeleteStageResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeleteStorageConfigurationRequest {
@@ -1085,8 +1697,25 @@ pub struct DeleteStorageConfigurationRequest {
     pub arn: String,
 }
 
+impl WriteJson for DeleteStorageConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DeleteStorageConfigurationResponse {}
+
+impl WriteJson for DeleteStorageConfigurationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Destination {
@@ -1104,6 +1733,26 @@ pub struct Destination {
     pub state: DestinationState,
 }
 
+impl WriteJson for Destination {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"configuration\":", &self.configuration)?;
+        if let Some(value) = &self.detail {
+            json::member(out, ",\"detail\":", value)?;
+        }
+        if let Some(value) = &self.end_time {
+            json::member(out, ",\"endTime\":", value)?;
+        }
+        json::member(out, ",\"id\":", &self.id)?;
+        if let Some(value) = &self.start_time {
+            json::member(out, ",\"startTime\":", value)?;
+        }
+        json::member(out, ",\"state\":", &self.state)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DestinationConfiguration {
     #[serde(rename = "channel", default, skip_serializing_if = "Option::is_none")]
@@ -1114,10 +1763,38 @@ pub struct DestinationConfiguration {
     pub s3: Option<S3DestinationConfiguration>,
 }
 
+impl WriteJson for DestinationConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.channel {
+            json::member(out, ",\"channel\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.s3 {
+            json::member(out, ",\"s3\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DestinationDetail {
     #[serde(rename = "s3", default, skip_serializing_if = "Option::is_none")]
     pub s3: Option<S3Detail>,
+}
+
+impl WriteJson for DestinationDetail {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.s3 {
+            json::member(out, ",\"s3\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1132,6 +1809,22 @@ pub struct DestinationSummary {
     pub state: DestinationState,
 }
 
+impl WriteJson for DestinationSummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.end_time {
+            json::member(out, ",\"endTime\":", value)?;
+        }
+        json::member(out, ",\"id\":", &self.id)?;
+        if let Some(value) = &self.start_time {
+            json::member(out, ",\"startTime\":", value)?;
+        }
+        json::member(out, ",\"state\":", &self.state)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DisconnectParticipantRequest {
     #[serde(rename = "participantId")]
@@ -1142,8 +1835,29 @@ pub struct DisconnectParticipantRequest {
     pub stage_arn: String,
 }
 
+impl WriteJson for DisconnectParticipantRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"participantId\":", &self.participant_id)?;
+        if let Some(value) = &self.reason {
+            json::member(out, ",\"reason\":", value)?;
+        }
+        json::member(out, ",\"stageArn\":", &self.stage_arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DisconnectParticipantResponse {}
+
+impl WriteJson for DisconnectParticipantResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EncoderConfiguration {
@@ -1157,6 +1871,24 @@ pub struct EncoderConfiguration {
     pub video: Option<Video>,
 }
 
+impl WriteJson for EncoderConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        if let Some(value) = &self.video {
+            json::member(out, ",\"video\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EncoderConfigurationSummary {
     #[serde(rename = "arn")]
@@ -1165,6 +1897,21 @@ pub struct EncoderConfigurationSummary {
     pub name: Option<String>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl WriteJson for EncoderConfigurationSummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1191,6 +1938,44 @@ pub struct Event {
     pub replica: Option<bool>,
 }
 
+impl WriteJson for Event {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.destination_session_id {
+            json::member(out, ",\"destinationSessionId\":", value)?;
+        }
+        if let Some(value) = &self.destination_stage_arn {
+            json::member(out, ",\"destinationStageArn\":", value)?;
+        }
+        if let Some(value) = &self.error_code {
+            json::member(out, ",\"errorCode\":", value)?;
+        }
+        if let Some(value) = &self.event_time {
+            json::member(out, ",\"eventTime\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.new_token {
+            json::member(out, ",\"newToken\":", value)?;
+        }
+        if let Some(value) = &self.participant_id {
+            json::member(out, ",\"participantId\":", value)?;
+        }
+        if let Some(value) = &self.previous_token {
+            json::member(out, ",\"previousToken\":", value)?;
+        }
+        if let Some(value) = &self.remote_participant_id {
+            json::member(out, ",\"remoteParticipantId\":", value)?;
+        }
+        if let Some(value) = &self.replica {
+            json::member(out, ",\"replica\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ExchangedParticipantToken {
     #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
@@ -1203,10 +1988,39 @@ pub struct ExchangedParticipantToken {
     pub user_id: Option<String>,
 }
 
+impl WriteJson for ExchangedParticipantToken {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.attributes {
+            json::member(out, ",\"attributes\":", value)?;
+        }
+        if let Some(value) = &self.capabilities {
+            json::member(out, ",\"capabilities\":", value)?;
+        }
+        if let Some(value) = &self.expiration_time {
+            json::member(out, ",\"expirationTime\":", value)?;
+        }
+        if let Some(value) = &self.user_id {
+            json::member(out, ",\"userId\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetCompositionRequest {
     #[serde(rename = "arn")]
     pub arn: String,
+}
+
+impl WriteJson for GetCompositionRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1215,10 +2029,30 @@ pub struct GetCompositionResponse {
     pub composition: Option<Composition>,
 }
 
+impl WriteJson for GetCompositionResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.composition {
+            json::member(out, ",\"composition\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetEncoderConfigurationRequest {
     #[serde(rename = "arn")]
     pub arn: String,
+}
+
+impl WriteJson for GetEncoderConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1227,16 +2061,47 @@ pub struct GetEncoderConfigurationResponse {
     pub encoder_configuration: Option<EncoderConfiguration>,
 }
 
+impl WriteJson for GetEncoderConfigurationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.encoder_configuration {
+            json::member(out, ",\"encoderConfiguration\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetIngestConfigurationRequest {
     #[serde(rename = "arn")]
     pub arn: String,
 }
 
+impl WriteJson for GetIngestConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetIngestConfigurationResponse {
     #[serde(rename = "ingestConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub ingest_configuration: Option<IngestConfiguration>,
+}
+
+impl WriteJson for GetIngestConfigurationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.ingest_configuration {
+            json::member(out, ",\"ingestConfiguration\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1249,10 +2114,32 @@ pub struct GetParticipantRequest {
     pub stage_arn: String,
 }
 
+impl WriteJson for GetParticipantRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"participantId\":", &self.participant_id)?;
+        json::member(out, ",\"sessionId\":", &self.session_id)?;
+        json::member(out, ",\"stageArn\":", &self.stage_arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetParticipantResponse {
     #[serde(rename = "participant", default, skip_serializing_if = "Option::is_none")]
     pub participant: Option<Participant>,
+}
+
+impl WriteJson for GetParticipantResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.participant {
+            json::member(out, ",\"participant\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1261,10 +2148,30 @@ pub struct GetPublicKeyRequest {
     pub arn: String,
 }
 
+impl WriteJson for GetPublicKeyRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetPublicKeyResponse {
     #[serde(rename = "publicKey", default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<PublicKey>,
+}
+
+impl WriteJson for GetPublicKeyResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.public_key {
+            json::member(out, ",\"publicKey\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1273,10 +2180,30 @@ pub struct GetStageRequest {
     pub arn: String,
 }
 
+impl WriteJson for GetStageRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetStageResponse {
     #[serde(rename = "stage", default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<Stage>,
+}
+
+impl WriteJson for GetStageResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.stage {
+            json::member(out, ",\"stage\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1287,10 +2214,31 @@ pub struct GetStageSessionRequest {
     pub stage_arn: String,
 }
 
+impl WriteJson for GetStageSessionRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"sessionId\":", &self.session_id)?;
+        json::member(out, ",\"stageArn\":", &self.stage_arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetStageSessionResponse {
     #[serde(rename = "stageSession", default, skip_serializing_if = "Option::is_none")]
     pub stage_session: Option<StageSession>,
+}
+
+impl WriteJson for GetStageSessionResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.stage_session {
+            json::member(out, ",\"stageSession\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1299,10 +2247,30 @@ pub struct GetStorageConfigurationRequest {
     pub arn: String,
 }
 
+impl WriteJson for GetStorageConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetStorageConfigurationResponse {
     #[serde(rename = "storageConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub storage_configuration: Option<StorageConfiguration>,
+}
+
+impl WriteJson for GetStorageConfigurationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.storage_configuration {
+            json::member(out, ",\"storageConfiguration\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1329,6 +2297,32 @@ pub struct GridConfiguration {
     pub video_fill_mode: Option<VideoFillMode>,
 }
 
+impl WriteJson for GridConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.featured_participant_attribute {
+            json::member(out, ",\"featuredParticipantAttribute\":", value)?;
+        }
+        if let Some(value) = &self.grid_gap {
+            json::member(out, ",\"gridGap\":", value)?;
+        }
+        if let Some(value) = &self.omit_stopped_video {
+            json::member(out, ",\"omitStoppedVideo\":", value)?;
+        }
+        if let Some(value) = &self.participant_order_attribute {
+            json::member(out, ",\"participantOrderAttribute\":", value)?;
+        }
+        if let Some(value) = &self.video_aspect_ratio {
+            json::member(out, ",\"videoAspectRatio\":", value)?;
+        }
+        if let Some(value) = &self.video_fill_mode {
+            json::member(out, ",\"videoFillMode\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImportPublicKeyRequest {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
@@ -1339,10 +2333,36 @@ pub struct ImportPublicKeyRequest {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for ImportPublicKeyRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        json::member(out, ",\"publicKeyMaterial\":", &self.public_key_material)?;
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ImportPublicKeyResponse {
     #[serde(rename = "publicKey", default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<PublicKey>,
+}
+
+impl WriteJson for ImportPublicKeyResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.public_key {
+            json::member(out, ",\"publicKey\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1377,6 +2397,38 @@ pub struct IngestConfiguration {
     pub user_id: Option<String>,
 }
 
+impl WriteJson for IngestConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        if let Some(value) = &self.attributes {
+            json::member(out, ",\"attributes\":", value)?;
+        }
+        json::member(out, ",\"ingestProtocol\":", &self.ingest_protocol)?;
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        json::member(out, ",\"participantId\":", &self.participant_id)?;
+        if let Some(value) = &self.redundant_ingest {
+            json::member(out, ",\"redundantIngest\":", value)?;
+        }
+        if let Some(value) = &self.redundant_ingest_credentials {
+            json::member(out, ",\"redundantIngestCredentials\":", value)?;
+        }
+        json::member(out, ",\"stageArn\":", &self.stage_arn)?;
+        json::member(out, ",\"state\":", &self.state)?;
+        json::member(out, ",\"streamKey\":", &self.stream_key)?;
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        if let Some(value) = &self.user_id {
+            json::member(out, ",\"userId\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IngestConfigurationSummary {
     #[serde(rename = "arn")]
@@ -1397,12 +2449,48 @@ pub struct IngestConfigurationSummary {
     pub user_id: Option<String>,
 }
 
+impl WriteJson for IngestConfigurationSummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::member(out, ",\"ingestProtocol\":", &self.ingest_protocol)?;
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        json::member(out, ",\"participantId\":", &self.participant_id)?;
+        if let Some(value) = &self.redundant_ingest {
+            json::member(out, ",\"redundantIngest\":", value)?;
+        }
+        json::member(out, ",\"stageArn\":", &self.stage_arn)?;
+        json::member(out, ",\"state\":", &self.state)?;
+        if let Some(value) = &self.user_id {
+            json::member(out, ",\"userId\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct LayoutConfiguration {
     #[serde(rename = "grid", default, skip_serializing_if = "Option::is_none")]
     pub grid: Option<GridConfiguration>,
     #[serde(rename = "pip", default, skip_serializing_if = "Option::is_none")]
     pub pip: Option<PipConfiguration>,
+}
+
+impl WriteJson for LayoutConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.grid {
+            json::member(out, ",\"grid\":", value)?;
+        }
+        if let Some(value) = &self.pip {
+            json::member(out, ",\"pip\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1421,12 +2509,44 @@ pub struct ListCompositionsRequest {
     pub next_token: Option<String>,
 }
 
+impl WriteJson for ListCompositionsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.filter_by_encoder_configuration_arn {
+            json::member(out, ",\"filterByEncoderConfigurationArn\":", value)?;
+        }
+        if let Some(value) = &self.filter_by_stage_arn {
+            json::member(out, ",\"filterByStageArn\":", value)?;
+        }
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListCompositionsResponse {
     #[serde(rename = "compositions")]
     pub compositions: Vec<CompositionSummary>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+impl WriteJson for ListCompositionsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"compositions\":", &self.compositions)?;
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1437,12 +2557,38 @@ pub struct ListEncoderConfigurationsRequest {
     pub next_token: Option<String>,
 }
 
+impl WriteJson for ListEncoderConfigurationsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListEncoderConfigurationsResponse {
     #[serde(rename = "encoderConfigurations")]
     pub encoder_configurations: Vec<EncoderConfigurationSummary>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+impl WriteJson for ListEncoderConfigurationsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"encoderConfigurations\":", &self.encoder_configurations)?;
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1457,12 +2603,44 @@ pub struct ListIngestConfigurationsRequest {
     pub next_token: Option<String>,
 }
 
+impl WriteJson for ListIngestConfigurationsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.filter_by_stage_arn {
+            json::member(out, ",\"filterByStageArn\":", value)?;
+        }
+        if let Some(value) = &self.filter_by_state {
+            json::member(out, ",\"filterByState\":", value)?;
+        }
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListIngestConfigurationsResponse {
     #[serde(rename = "ingestConfigurations")]
     pub ingest_configurations: Vec<IngestConfigurationSummary>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+impl WriteJson for ListIngestConfigurationsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"ingestConfigurations\":", &self.ingest_configurations)?;
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1479,12 +2657,41 @@ pub struct ListParticipantEventsRequest {
     pub stage_arn: String,
 }
 
+impl WriteJson for ListParticipantEventsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::member(out, ",\"participantId\":", &self.participant_id)?;
+        json::member(out, ",\"sessionId\":", &self.session_id)?;
+        json::member(out, ",\"stageArn\":", &self.stage_arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListParticipantEventsResponse {
     #[serde(rename = "events")]
     pub events: Vec<Event>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+impl WriteJson for ListParticipantEventsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"events\":", &self.events)?;
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1499,12 +2706,40 @@ pub struct ListParticipantReplicasRequest {
     pub source_stage_arn: String,
 }
 
+impl WriteJson for ListParticipantReplicasRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::member(out, ",\"participantId\":", &self.participant_id)?;
+        json::member(out, ",\"sourceStageArn\":", &self.source_stage_arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListParticipantReplicasResponse {
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     #[serde(rename = "replicas")]
     pub replicas: Vec<ParticipantReplica>,
+}
+
+impl WriteJson for ListParticipantReplicasResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::member(out, ",\"replicas\":", &self.replicas)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1527,12 +2762,52 @@ pub struct ListParticipantsRequest {
     pub stage_arn: String,
 }
 
+impl WriteJson for ListParticipantsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.filter_by_published {
+            json::member(out, ",\"filterByPublished\":", value)?;
+        }
+        if let Some(value) = &self.filter_by_recording_state {
+            json::member(out, ",\"filterByRecordingState\":", value)?;
+        }
+        if let Some(value) = &self.filter_by_state {
+            json::member(out, ",\"filterByState\":", value)?;
+        }
+        if let Some(value) = &self.filter_by_user_id {
+            json::member(out, ",\"filterByUserId\":", value)?;
+        }
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::member(out, ",\"sessionId\":", &self.session_id)?;
+        json::member(out, ",\"stageArn\":", &self.stage_arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListParticipantsResponse {
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     #[serde(rename = "participants")]
     pub participants: Vec<ParticipantSummary>,
+}
+
+impl WriteJson for ListParticipantsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::member(out, ",\"participants\":", &self.participants)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1543,12 +2818,38 @@ pub struct ListPublicKeysRequest {
     pub next_token: Option<String>,
 }
 
+impl WriteJson for ListPublicKeysRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListPublicKeysResponse {
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     #[serde(rename = "publicKeys")]
     pub public_keys: Vec<PublicKeySummary>,
+}
+
+impl WriteJson for ListPublicKeysResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::member(out, ",\"publicKeys\":", &self.public_keys)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1561,12 +2862,39 @@ pub struct ListStageSessionsRequest {
     pub stage_arn: String,
 }
 
+impl WriteJson for ListStageSessionsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::member(out, ",\"stageArn\":", &self.stage_arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListStageSessionsResponse {
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     #[serde(rename = "stageSessions")]
     pub stage_sessions: Vec<StageSessionSummary>,
+}
+
+impl WriteJson for ListStageSessionsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::member(out, ",\"stageSessions\":", &self.stage_sessions)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1577,12 +2905,38 @@ pub struct ListStagesRequest {
     pub next_token: Option<String>,
 }
 
+impl WriteJson for ListStagesRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListStagesResponse {
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     #[serde(rename = "stages")]
     pub stages: Vec<StageSummary>,
+}
+
+impl WriteJson for ListStagesResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::member(out, ",\"stages\":", &self.stages)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1593,12 +2947,38 @@ pub struct ListStorageConfigurationsRequest {
     pub next_token: Option<String>,
 }
 
+impl WriteJson for ListStorageConfigurationsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.max_results {
+            json::member(out, ",\"maxResults\":", value)?;
+        }
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListStorageConfigurationsResponse {
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     #[serde(rename = "storageConfigurations")]
     pub storage_configurations: Vec<StorageConfigurationSummary>,
+}
+
+impl WriteJson for ListStorageConfigurationsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.next_token {
+            json::member(out, ",\"nextToken\":", value)?;
+        }
+        json::member(out, ",\"storageConfigurations\":", &self.storage_configurations)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1608,10 +2988,28 @@ pub struct ListTagsForResourceRequest {
     pub resource_arn: String,
 }
 
+impl WriteJson for ListTagsForResourceRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"resourceArn\":", &self.resource_arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListTagsForResourceResponse {
     #[serde(rename = "tags")]
     pub tags: BTreeMap<String, String>,
+}
+
+impl WriteJson for ListTagsForResourceResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"tags\":", &self.tags)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1662,6 +3060,80 @@ pub struct Participant {
     pub user_id: Option<String>,
 }
 
+impl WriteJson for Participant {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.attributes {
+            json::member(out, ",\"attributes\":", value)?;
+        }
+        if let Some(value) = &self.browser_name {
+            json::member(out, ",\"browserName\":", value)?;
+        }
+        if let Some(value) = &self.browser_version {
+            json::member(out, ",\"browserVersion\":", value)?;
+        }
+        if let Some(value) = &self.first_join_time {
+            json::member(out, ",\"firstJoinTime\":", value)?;
+        }
+        if let Some(value) = &self.ingest_configuration_arn {
+            json::member(out, ",\"ingestConfigurationArn\":", value)?;
+        }
+        if let Some(value) = &self.isp_name {
+            json::member(out, ",\"ispName\":", value)?;
+        }
+        if let Some(value) = &self.os_name {
+            json::member(out, ",\"osName\":", value)?;
+        }
+        if let Some(value) = &self.os_version {
+            json::member(out, ",\"osVersion\":", value)?;
+        }
+        if let Some(value) = &self.participant_id {
+            json::member(out, ",\"participantId\":", value)?;
+        }
+        if let Some(value) = &self.protocol {
+            json::member(out, ",\"protocol\":", value)?;
+        }
+        if let Some(value) = &self.published {
+            json::member(out, ",\"published\":", value)?;
+        }
+        if let Some(value) = &self.recording_s3_bucket_name {
+            json::member(out, ",\"recordingS3BucketName\":", value)?;
+        }
+        if let Some(value) = &self.recording_s3_prefix {
+            json::member(out, ",\"recordingS3Prefix\":", value)?;
+        }
+        if let Some(value) = &self.recording_state {
+            json::member(out, ",\"recordingState\":", value)?;
+        }
+        if let Some(value) = &self.redundant_ingest {
+            json::member(out, ",\"redundantIngest\":", value)?;
+        }
+        if let Some(value) = &self.replication_state {
+            json::member(out, ",\"replicationState\":", value)?;
+        }
+        if let Some(value) = &self.replication_type {
+            json::member(out, ",\"replicationType\":", value)?;
+        }
+        if let Some(value) = &self.sdk_version {
+            json::member(out, ",\"sdkVersion\":", value)?;
+        }
+        if let Some(value) = &self.source_session_id {
+            json::member(out, ",\"sourceSessionId\":", value)?;
+        }
+        if let Some(value) = &self.source_stage_arn {
+            json::member(out, ",\"sourceStageArn\":", value)?;
+        }
+        if let Some(value) = &self.state {
+            json::member(out, ",\"state\":", value)?;
+        }
+        if let Some(value) = &self.user_id {
+            json::member(out, ",\"userId\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ParticipantRecordingHlsConfiguration {
     #[serde(
@@ -1670,6 +3142,17 @@ pub struct ParticipantRecordingHlsConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub target_segment_duration_seconds: Option<i32>,
+}
+
+impl WriteJson for ParticipantRecordingHlsConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.target_segment_duration_seconds {
+            json::member(out, ",\"targetSegmentDurationSeconds\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1686,6 +3169,20 @@ pub struct ParticipantReplica {
     pub source_session_id: String,
     #[serde(rename = "sourceStageArn")]
     pub source_stage_arn: String,
+}
+
+impl WriteJson for ParticipantReplica {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"destinationSessionId\":", &self.destination_session_id)?;
+        json::member(out, ",\"destinationStageArn\":", &self.destination_stage_arn)?;
+        json::member(out, ",\"participantId\":", &self.participant_id)?;
+        json::member(out, ",\"replicationState\":", &self.replication_state)?;
+        json::member(out, ",\"sourceSessionId\":", &self.source_session_id)?;
+        json::member(out, ",\"sourceStageArn\":", &self.source_stage_arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1716,6 +3213,50 @@ pub struct ParticipantSummary {
     pub user_id: Option<String>,
 }
 
+impl WriteJson for ParticipantSummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.first_join_time {
+            json::member(out, ",\"firstJoinTime\":", value)?;
+        }
+        if let Some(value) = &self.ingest_configuration_arn {
+            json::member(out, ",\"ingestConfigurationArn\":", value)?;
+        }
+        if let Some(value) = &self.participant_id {
+            json::member(out, ",\"participantId\":", value)?;
+        }
+        if let Some(value) = &self.published {
+            json::member(out, ",\"published\":", value)?;
+        }
+        if let Some(value) = &self.recording_state {
+            json::member(out, ",\"recordingState\":", value)?;
+        }
+        if let Some(value) = &self.redundant_ingest {
+            json::member(out, ",\"redundantIngest\":", value)?;
+        }
+        if let Some(value) = &self.replication_state {
+            json::member(out, ",\"replicationState\":", value)?;
+        }
+        if let Some(value) = &self.replication_type {
+            json::member(out, ",\"replicationType\":", value)?;
+        }
+        if let Some(value) = &self.source_session_id {
+            json::member(out, ",\"sourceSessionId\":", value)?;
+        }
+        if let Some(value) = &self.source_stage_arn {
+            json::member(out, ",\"sourceStageArn\":", value)?;
+        }
+        if let Some(value) = &self.state {
+            json::member(out, ",\"state\":", value)?;
+        }
+        if let Some(value) = &self.user_id {
+            json::member(out, ",\"userId\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ParticipantThumbnailConfiguration {
     #[serde(rename = "recordingMode", default, skip_serializing_if = "Option::is_none")]
@@ -1724,6 +3265,23 @@ pub struct ParticipantThumbnailConfiguration {
     pub storage: Option<Vec<ThumbnailStorageType>>,
     #[serde(rename = "targetIntervalSeconds", default, skip_serializing_if = "Option::is_none")]
     pub target_interval_seconds: Option<i32>,
+}
+
+impl WriteJson for ParticipantThumbnailConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.recording_mode {
+            json::member(out, ",\"recordingMode\":", value)?;
+        }
+        if let Some(value) = &self.storage {
+            json::member(out, ",\"storage\":", value)?;
+        }
+        if let Some(value) = &self.target_interval_seconds {
+            json::member(out, ",\"targetIntervalSeconds\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1744,6 +3302,35 @@ pub struct ParticipantToken {
     pub user_id: Option<String>,
 }
 
+impl WriteJson for ParticipantToken {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.attributes {
+            json::member(out, ",\"attributes\":", value)?;
+        }
+        if let Some(value) = &self.capabilities {
+            json::member(out, ",\"capabilities\":", value)?;
+        }
+        if let Some(value) = &self.duration {
+            json::member(out, ",\"duration\":", value)?;
+        }
+        if let Some(value) = &self.expiration_time {
+            json::member(out, ",\"expirationTime\":", value)?;
+        }
+        if let Some(value) = &self.participant_id {
+            json::member(out, ",\"participantId\":", value)?;
+        }
+        if let Some(value) = &self.token {
+            json::member(out, ",\"token\":", value)?;
+        }
+        if let Some(value) = &self.user_id {
+            json::member(out, ",\"userId\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ParticipantTokenConfiguration {
     #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
@@ -1754,6 +3341,26 @@ pub struct ParticipantTokenConfiguration {
     pub duration: Option<i32>,
     #[serde(rename = "userId", default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+}
+
+impl WriteJson for ParticipantTokenConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.attributes {
+            json::member(out, ",\"attributes\":", value)?;
+        }
+        if let Some(value) = &self.capabilities {
+            json::member(out, ",\"capabilities\":", value)?;
+        }
+        if let Some(value) = &self.duration {
+            json::member(out, ",\"duration\":", value)?;
+        }
+        if let Some(value) = &self.user_id {
+            json::member(out, ",\"userId\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1790,6 +3397,47 @@ pub struct PipConfiguration {
     pub video_fill_mode: Option<VideoFillMode>,
 }
 
+impl WriteJson for PipConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.featured_participant_attribute {
+            json::member(out, ",\"featuredParticipantAttribute\":", value)?;
+        }
+        if let Some(value) = &self.grid_gap {
+            json::member(out, ",\"gridGap\":", value)?;
+        }
+        if let Some(value) = &self.omit_stopped_video {
+            json::member(out, ",\"omitStoppedVideo\":", value)?;
+        }
+        if let Some(value) = &self.participant_order_attribute {
+            json::member(out, ",\"participantOrderAttribute\":", value)?;
+        }
+        if let Some(value) = &self.pip_behavior {
+            json::member(out, ",\"pipBehavior\":", value)?;
+        }
+        if let Some(value) = &self.pip_height {
+            json::member(out, ",\"pipHeight\":", value)?;
+        }
+        if let Some(value) = &self.pip_offset {
+            json::member(out, ",\"pipOffset\":", value)?;
+        }
+        if let Some(value) = &self.pip_participant_attribute {
+            json::member(out, ",\"pipParticipantAttribute\":", value)?;
+        }
+        if let Some(value) = &self.pip_position {
+            json::member(out, ",\"pipPosition\":", value)?;
+        }
+        if let Some(value) = &self.pip_width {
+            json::member(out, ",\"pipWidth\":", value)?;
+        }
+        if let Some(value) = &self.video_fill_mode {
+            json::member(out, ",\"videoFillMode\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct PublicKey {
     #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
@@ -1804,6 +3452,29 @@ pub struct PublicKey {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for PublicKey {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.arn {
+            json::member(out, ",\"arn\":", value)?;
+        }
+        if let Some(value) = &self.fingerprint {
+            json::member(out, ",\"fingerprint\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.public_key_material {
+            json::member(out, ",\"publicKeyMaterial\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct PublicKeySummary {
     #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
@@ -1814,6 +3485,23 @@ pub struct PublicKeySummary {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for PublicKeySummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.arn {
+            json::member(out, ",\"arn\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct RecordingConfiguration {
     #[serde(rename = "format", default, skip_serializing_if = "Option::is_none")]
@@ -1822,12 +3510,40 @@ pub struct RecordingConfiguration {
     pub hls_configuration: Option<CompositionRecordingHlsConfiguration>,
 }
 
+impl WriteJson for RecordingConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.format {
+            json::member(out, ",\"format\":", value)?;
+        }
+        if let Some(value) = &self.hls_configuration {
+            json::member(out, ",\"hlsConfiguration\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct RedundantIngestCredential {
     #[serde(rename = "participantId", default, skip_serializing_if = "Option::is_none")]
     pub participant_id: Option<String>,
     #[serde(rename = "streamKey", default, skip_serializing_if = "Option::is_none")]
     pub stream_key: Option<String>,
+}
+
+impl WriteJson for RedundantIngestCredential {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.participant_id {
+            json::member(out, ",\"participantId\":", value)?;
+        }
+        if let Some(value) = &self.stream_key {
+            json::member(out, ",\"streamKey\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1842,16 +3558,50 @@ pub struct S3DestinationConfiguration {
     pub thumbnail_configurations: Option<Vec<CompositionThumbnailConfiguration>>,
 }
 
+impl WriteJson for S3DestinationConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"encoderConfigurationArns\":", &self.encoder_configuration_arns)?;
+        if let Some(value) = &self.recording_configuration {
+            json::member(out, ",\"recordingConfiguration\":", value)?;
+        }
+        json::member(out, ",\"storageConfigurationArn\":", &self.storage_configuration_arn)?;
+        if let Some(value) = &self.thumbnail_configurations {
+            json::member(out, ",\"thumbnailConfigurations\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct S3Detail {
     #[serde(rename = "recordingPrefix")]
     pub recording_prefix: String,
 }
 
+impl WriteJson for S3Detail {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"recordingPrefix\":", &self.recording_prefix)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct S3StorageConfiguration {
     #[serde(rename = "bucketName")]
     pub bucket_name: String,
+}
+
+impl WriteJson for S3StorageConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"bucketName\":", &self.bucket_name)?;
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1874,6 +3624,30 @@ pub struct Stage {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for Stage {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.active_session_id {
+            json::member(out, ",\"activeSessionId\":", value)?;
+        }
+        json::member(out, ",\"arn\":", &self.arn)?;
+        if let Some(value) = &self.auto_participant_recording_configuration {
+            json::member(out, ",\"autoParticipantRecordingConfiguration\":", value)?;
+        }
+        if let Some(value) = &self.endpoints {
+            json::member(out, ",\"endpoints\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StageEndpoints {
     #[serde(rename = "events", default, skip_serializing_if = "Option::is_none")]
@@ -1886,6 +3660,26 @@ pub struct StageEndpoints {
     pub whip: Option<String>,
 }
 
+impl WriteJson for StageEndpoints {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.events {
+            json::member(out, ",\"events\":", value)?;
+        }
+        if let Some(value) = &self.rtmp {
+            json::member(out, ",\"rtmp\":", value)?;
+        }
+        if let Some(value) = &self.rtmps {
+            json::member(out, ",\"rtmps\":", value)?;
+        }
+        if let Some(value) = &self.whip {
+            json::member(out, ",\"whip\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StageSession {
     #[serde(rename = "endTime", default, skip_serializing_if = "Option::is_none")]
@@ -1894,6 +3688,23 @@ pub struct StageSession {
     pub session_id: Option<String>,
     #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Timestamp>,
+}
+
+impl WriteJson for StageSession {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.end_time {
+            json::member(out, ",\"endTime\":", value)?;
+        }
+        if let Some(value) = &self.session_id {
+            json::member(out, ",\"sessionId\":", value)?;
+        }
+        if let Some(value) = &self.start_time {
+            json::member(out, ",\"startTime\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1906,6 +3717,23 @@ pub struct StageSessionSummary {
     pub start_time: Option<Timestamp>,
 }
 
+impl WriteJson for StageSessionSummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.end_time {
+            json::member(out, ",\"endTime\":", value)?;
+        }
+        if let Some(value) = &self.session_id {
+            json::member(out, ",\"sessionId\":", value)?;
+        }
+        if let Some(value) = &self.start_time {
+            json::member(out, ",\"startTime\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageSummary {
     #[serde(rename = "activeSessionId", default, skip_serializing_if = "Option::is_none")]
@@ -1916,6 +3744,24 @@ pub struct StageSummary {
     pub name: Option<String>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl WriteJson for StageSummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.active_session_id {
+            json::member(out, ",\"activeSessionId\":", value)?;
+        }
+        json::member(out, ",\"arn\":", &self.arn)?;
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1932,10 +3778,40 @@ pub struct StartCompositionRequest {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for StartCompositionRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"destinations\":", &self.destinations)?;
+        if let Some(value) = &self.idempotency_token {
+            json::member(out, ",\"idempotencyToken\":", value)?;
+        }
+        if let Some(value) = &self.layout {
+            json::member(out, ",\"layout\":", value)?;
+        }
+        json::member(out, ",\"stageArn\":", &self.stage_arn)?;
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StartCompositionResponse {
     #[serde(rename = "composition", default, skip_serializing_if = "Option::is_none")]
     pub composition: Option<Composition>,
+}
+
+impl WriteJson for StartCompositionResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.composition {
+            json::member(out, ",\"composition\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1952,8 +3828,33 @@ pub struct StartParticipantReplicationRequest {
     pub source_stage_arn: String,
 }
 
+impl WriteJson for StartParticipantReplicationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.attributes {
+            json::member(out, ",\"attributes\":", value)?;
+        }
+        json::member(out, ",\"destinationStageArn\":", &self.destination_stage_arn)?;
+        json::member(out, ",\"participantId\":", &self.participant_id)?;
+        if let Some(value) = &self.reconnect_window_seconds {
+            json::member(out, ",\"reconnectWindowSeconds\":", value)?;
+        }
+        json::member(out, ",\"sourceStageArn\":", &self.source_stage_arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StartParticipantReplicationResponse {}
+
+impl WriteJson for StartParticipantReplicationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StopCompositionRequest {
@@ -1961,8 +3862,25 @@ pub struct StopCompositionRequest {
     pub arn: String,
 }
 
+impl WriteJson for StopCompositionRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StopCompositionResponse {}
+
+impl WriteJson for StopCompositionResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StopParticipantReplicationRequest {
@@ -1974,8 +3892,27 @@ pub struct StopParticipantReplicationRequest {
     pub source_stage_arn: String,
 }
 
+impl WriteJson for StopParticipantReplicationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"destinationStageArn\":", &self.destination_stage_arn)?;
+        json::member(out, ",\"participantId\":", &self.participant_id)?;
+        json::member(out, ",\"sourceStageArn\":", &self.source_stage_arn)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StopParticipantReplicationResponse {}
+
+impl WriteJson for StopParticipantReplicationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StorageConfiguration {
@@ -1987,6 +3924,24 @@ pub struct StorageConfiguration {
     pub s3: Option<S3StorageConfiguration>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl WriteJson for StorageConfiguration {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.s3 {
+            json::member(out, ",\"s3\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -2001,6 +3956,24 @@ pub struct StorageConfigurationSummary {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl WriteJson for StorageConfigurationSummary {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        if let Some(value) = &self.s3 {
+            json::member(out, ",\"s3\":", value)?;
+        }
+        if let Some(value) = &self.tags {
+            json::member(out, ",\"tags\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TagResourceRequest {
     /// Bound to the request's uri as `resourceArn`.
@@ -2010,8 +3983,26 @@ pub struct TagResourceRequest {
     pub tags: BTreeMap<String, String>,
 }
 
+impl WriteJson for TagResourceRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"resourceArn\":", &self.resource_arn)?;
+        json::member(out, ",\"tags\":", &self.tags)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct TagResourceResponse {}
+
+impl WriteJson for TagResourceResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UntagResourceRequest {
@@ -2023,8 +4014,26 @@ pub struct UntagResourceRequest {
     pub tag_keys: Vec<String>,
 }
 
+impl WriteJson for UntagResourceRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"resourceArn\":", &self.resource_arn)?;
+        json::member(out, ",\"tagKeys\":", &self.tag_keys)?;
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct UntagResourceResponse {}
+
+impl WriteJson for UntagResourceResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::end_object(out, start);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UpdateIngestConfigurationRequest {
@@ -2036,10 +4045,36 @@ pub struct UpdateIngestConfigurationRequest {
     pub stage_arn: Option<String>,
 }
 
+impl WriteJson for UpdateIngestConfigurationRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        if let Some(value) = &self.redundant_ingest {
+            json::member(out, ",\"redundantIngest\":", value)?;
+        }
+        if let Some(value) = &self.stage_arn {
+            json::member(out, ",\"stageArn\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct UpdateIngestConfigurationResponse {
     #[serde(rename = "ingestConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub ingest_configuration: Option<IngestConfiguration>,
+}
+
+impl WriteJson for UpdateIngestConfigurationResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.ingest_configuration {
+            json::member(out, ",\"ingestConfiguration\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -2056,10 +4091,36 @@ pub struct UpdateStageRequest {
     pub name: Option<String>,
 }
 
+impl WriteJson for UpdateStageRequest {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        json::member(out, ",\"arn\":", &self.arn)?;
+        if let Some(value) = &self.auto_participant_recording_configuration {
+            json::member(out, ",\"autoParticipantRecordingConfiguration\":", value)?;
+        }
+        if let Some(value) = &self.name {
+            json::member(out, ",\"name\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct UpdateStageResponse {
     #[serde(rename = "stage", default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<Stage>,
+}
+
+impl WriteJson for UpdateStageResponse {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.stage {
+            json::member(out, ",\"stage\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -2072,4 +4133,24 @@ pub struct Video {
     pub height: Option<i32>,
     #[serde(rename = "width", default, skip_serializing_if = "Option::is_none")]
     pub width: Option<i32>,
+}
+
+impl WriteJson for Video {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), json::Error> {
+        let start = out.len();
+        if let Some(value) = &self.bitrate {
+            json::member(out, ",\"bitrate\":", value)?;
+        }
+        if let Some(value) = &self.framerate {
+            json::member(out, ",\"framerate\":", value)?;
+        }
+        if let Some(value) = &self.height {
+            json::member(out, ",\"height\":", value)?;
+        }
+        if let Some(value) = &self.width {
+            json::member(out, ",\"width\":", value)?;
+        }
+        json::end_object(out, start);
+        Ok(())
+    }
 }
