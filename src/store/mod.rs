@@ -100,6 +100,8 @@ pub struct RegionState {
     /// The 12-hex prefix of the stage WHIP and RTMP(S) hosts of this account and region
     /// (reference 2.4).
     pub stage_endpoint_prefix: String,
+    /// Text made from the scope and `endpoint_prefix` that answers repeat.
+    pub text: ScopeText,
     pub ivs: ivs::IvsState,
     pub realtime: ivs_realtime::RealtimeState,
     /// What AWS would have sent to EventBridge from this account and region.
@@ -235,6 +237,43 @@ fn request_row(prefix: &str, stored: &crate::cloudcontrol::requests::Stored) -> 
     Op::Put(format!("{prefix}cloudcontrol/{:020}", stored.sequence), json)
 }
 
+/// The parts of ARNs and channel endpoints that are the same for every resource of a scope,
+/// made whenever the endpoint prefix is set: an answer about a channel repeats four of them,
+/// and joining them from a dozen pieces each time cost more than copying them.
+pub struct ScopeText {
+    /// `arn:aws:ivs:{region}:{account}:`
+    arn_start: String,
+    /// `{prefix}.global-contribute.live-video.net`
+    pub ingest_endpoint: String,
+    /// `{prefix}.srt.live-video.net`
+    pub srt_endpoint: String,
+    /// `https://{prefix}.{region}.playback.live-video.net/api/video/v1/{region}.{account}.channel.`
+    pub playback_url_start: String,
+}
+
+impl ScopeText {
+    fn new(scope: &Scope, endpoint_prefix: &str) -> Self {
+        let (region, account) = (&*scope.region, &*scope.account);
+        ScopeText {
+            arn_start: ["arn:aws:ivs:", region, ":", account, ":"].concat(),
+            ingest_endpoint: [endpoint_prefix, ".global-contribute.live-video.net"].concat(),
+            srt_endpoint: [endpoint_prefix, ".srt.live-video.net"].concat(),
+            playback_url_start: [
+                "https://",
+                endpoint_prefix,
+                ".",
+                region,
+                ".playback.live-video.net/api/video/v1/",
+                region,
+                ".",
+                account,
+                ".channel.",
+            ]
+            .concat(),
+        }
+    }
+}
+
 /// Where a scope's rows are stored: `{account}/{region}/`.
 fn scope_prefix(scope: &Scope) -> String {
     format!("{}/{}/", scope.account, scope.region)
@@ -253,6 +292,7 @@ impl RegionState {
         RegionState {
             meta_dirty: true,
             tracking: false,
+            text: ScopeText::new(&scope, &endpoint_prefix),
             scope,
             ids,
             endpoint_prefix,
@@ -280,8 +320,10 @@ impl RegionState {
                 .map(str::to_string)
                 .ok_or_else(|| format!("{name} must be 12 hex digits"))
         };
-        self.endpoint_prefix = field("endpointPrefix")?;
+        let endpoint_prefix = field("endpointPrefix")?;
         self.stage_endpoint_prefix = field("stageEndpointPrefix")?;
+        self.text = ScopeText::new(&self.scope, &endpoint_prefix);
+        self.endpoint_prefix = endpoint_prefix;
         Ok(())
     }
 
@@ -378,7 +420,7 @@ impl RegionState {
 
     /// This scope's ARN for a resource, as text (one allocation).
     pub fn arn_of(&self, resource_type: arn::ResourceType, id: &str) -> String {
-        arn::format(&self.scope.region, &self.scope.account, resource_type, id)
+        [&self.text.arn_start, resource_type.as_str(), "/", id].concat()
     }
 }
 
@@ -913,5 +955,37 @@ mod tests {
             }
         };
         assert_eq!(tables(&reopened.export()), in_memory);
+    }
+
+    /// ARNs and channel endpoints come from the scope's text, which follows its endpoint
+    /// prefix when an import or a restart sets it.
+    #[test]
+    fn scope_text_follows_the_endpoint_prefix() {
+        let store = Store::new(Some(1));
+        let scope = store.scope("123456789012", "eu-west-1");
+        let mut st = scope.write();
+        let id = "abcdABCD0123";
+        assert_eq!(
+            st.arn_of(arn::ResourceType::Channel, id),
+            st.arn(arn::ResourceType::Channel, id).to_string()
+        );
+        st.set_meta(
+            &json!({"endpointPrefix": "0123456789ab", "stageEndpointPrefix": "ba9876543210"}),
+        )
+        .unwrap();
+        assert_eq!(st.endpoint_prefix, "0123456789ab");
+        assert_eq!(st.text.ingest_endpoint, "0123456789ab.global-contribute.live-video.net");
+        assert_eq!(st.text.srt_endpoint, "0123456789ab.srt.live-video.net");
+        assert_eq!(
+            st.text.playback_url_start,
+            "https://0123456789ab.eu-west-1.playback.live-video.net/api/video/v1/\
+             eu-west-1.123456789012.channel."
+        );
+        assert_eq!(
+            st.arn_of(arn::ResourceType::StreamKey, id),
+            "arn:aws:ivs:eu-west-1:123456789012:stream-key/abcdABCD0123"
+        );
+        assert!(st.set_meta(&json!({"endpointPrefix": "nope"})).is_err());
+        assert_eq!(st.text.ingest_endpoint, "0123456789ab.global-contribute.live-video.net");
     }
 }

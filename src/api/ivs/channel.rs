@@ -335,8 +335,6 @@ fn multitrack_for(
 
 /// The full channel as the API returns it, derived fields included (reference 2.2).
 pub fn to_api(st: &RegionState, c: &Record) -> Channel {
-    let prefix = &st.endpoint_prefix;
-    let region = &st.scope.region;
     Channel {
         arn: Some(arn(st, c)),
         name: Some(String::from(&*c.name)),
@@ -350,27 +348,12 @@ pub fn to_api(st: &RegionState, c: &Record) -> Channel {
         recording_configuration_arn: Some(String::from(&*c.recording_configuration_arn)),
         playback_restriction_policy_arn: Some(String::from(&*c.playback_restriction_policy_arn)),
         ad_configuration_arn: Some(String::from(&*c.ad_configuration_arn)),
-        // Joined with `concat` (one allocation of the exact size): `format!` cost several times
-        // as much, on every answer that carries a channel.
-        ingest_endpoint: Some([prefix, ".global-contribute.live-video.net"].concat()),
-        playback_url: Some(
-            [
-                "https://",
-                prefix,
-                ".",
-                region,
-                ".playback.live-video.net/api/video/v1/",
-                region,
-                ".",
-                &st.scope.account,
-                ".channel.",
-                &c.id,
-                ".m3u8",
-            ]
-            .concat(),
-        ),
+        // The scope's parts of these are made once (`ScopeText`); `concat` is one allocation of
+        // the exact size, where `format!` cost several times as much.
+        ingest_endpoint: Some(st.text.ingest_endpoint.clone()),
+        playback_url: Some([&st.text.playback_url_start, &*c.id, ".m3u8"].concat()),
         srt: Some(Srt {
-            endpoint: Some([prefix, ".srt.live-video.net"].concat()),
+            endpoint: Some(st.text.srt_endpoint.clone()),
             passphrase: Some(String::from(&*c.srt_passphrase)),
         }),
         tags: Some(c.tags.clone()),
