@@ -96,6 +96,22 @@ impl IdGen {
 mod tests {
     use super::*;
 
+    /// A seed gives the ids it gave before: users pin them in their tests.
+    #[test]
+    fn a_seed_draws_what_it_always_drew() {
+        let ids = IdGen::new(Some(7), "111111111111", "us-east-1");
+        assert_eq!(ids.resource_id(), "UUGgxIvCL6Hk");
+        assert_eq!(
+            ids.alphanumeric(150),
+            "m0hUvAUtDg2OnrGiqFDchq8zUFAdRhCUeMmd6C26yYm1y1qrTVuLVeyGYKC4dNIysKGdHRk0FfmLeTtkmltzlf\
+             9nkjm1E1JJWfEh9uIYXNoiOE14EhF8m6OnpnxEv55yIeLw73IlmCC9be9hABBrtd"
+        );
+        assert_eq!(
+            ids.alphanumeric(69),
+            "Fz7VEFv8yjmduEkA8psPO3l7YaWrVzYK44c9GpG5MUQpHhNlFBR4dk8GLwDxEu7kcMCne"
+        );
+    }
+
     #[test]
     fn seeded_generators_repeat_and_scopes_differ() {
         let a = IdGen::new(Some(7), "111111111111", "us-east-1").resource_id();
