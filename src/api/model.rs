@@ -7,6 +7,8 @@
 
 use super::types::{ivs, ivs_realtime};
 use regex::Regex;
+use regex_automata::dfa::{Automaton, StartKind, dense};
+use regex_automata::{Anchored, Input};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -252,8 +254,22 @@ pub enum Shape {
 #[serde(from = "String")]
 pub struct Pattern {
     pub source: String,
-    compiled: OnceLock<Regex>,
+    compiled: OnceLock<Compiled>,
 }
+
+/// A pattern as a full DFA, which answers a short value in a few instructions a byte where
+/// `Regex::is_match` first spends several hundred on choosing an engine and taking a cache
+/// from its pool; with the `Regex` for a pattern the DFA cannot hold (over the size limit)
+/// and, in debug builds, to check every answer of the DFA against.
+#[derive(Debug)]
+struct Compiled {
+    dfa: Option<dense::DFA<Vec<u32>>>,
+    regex: Regex,
+}
+
+/// The largest DFA built for one pattern; the models' largest (Unicode letter classes) take
+/// a few hundred KiB at most.
+const DFA_SIZE_LIMIT: usize = 4 << 20;
 
 impl From<String> for Pattern {
     fn from(source: String) -> Self {
@@ -263,13 +279,32 @@ impl From<String> for Pattern {
 
 impl Pattern {
     pub fn is_match(&self, value: &str) -> bool {
-        self.compiled
-            .get_or_init(|| {
-                Regex::new(&format!("^(?:{})$", self.source)).unwrap_or_else(|e| {
-                    panic!("model pattern {:?} does not compile: {e}", self.source)
-                })
-            })
-            .is_match(value)
+        let compiled = self.compiled.get_or_init(|| self.compile());
+        let Some(dfa) = &compiled.dfa else {
+            return compiled.regex.is_match(value);
+        };
+        let input = Input::new(value).anchored(Anchored::Yes).earliest(true);
+        // An error is a byte the DFA gave up on, which a DFA without Unicode word boundaries
+        // never meets; the regex answers then.
+        let matched = match dfa.try_search_fwd(&input) {
+            Ok(found) => found.is_some(),
+            Err(_) => return compiled.regex.is_match(value),
+        };
+        debug_assert_eq!(matched, compiled.regex.is_match(value), "{} on {value:?}", self.source);
+        matched
+    }
+
+    fn compile(&self) -> Compiled {
+        let anchored = format!("^(?:{})$", self.source);
+        let regex = Regex::new(&anchored).unwrap_or_else(|e| {
+            panic!("model pattern {:?} does not compile: {e}", self.source)
+        });
+        let config = dense::Config::new()
+            .start_kind(StartKind::Anchored)
+            .dfa_size_limit(Some(DFA_SIZE_LIMIT))
+            .determinize_size_limit(Some(DFA_SIZE_LIMIT));
+        let dfa = dense::Builder::new().configure(config).build(&anchored).ok();
+        Compiled { dfa, regex }
     }
 }
 
@@ -291,6 +326,8 @@ mod tests {
             for shape in model(service).shapes.values() {
                 if let Shape::String { pattern: Some(p), .. } = shape {
                     p.is_match("");
+                    let compiled = p.compiled.get().unwrap();
+                    assert!(compiled.dfa.is_some(), "{} has no DFA", p.source);
                 }
             }
         }
@@ -300,6 +337,39 @@ mod tests {
         assert!(!name.is_match("my channel"));
         let Shape::String { pattern: Some(arn), .. } = ivs.shape("ChannelArn") else { panic!() };
         assert!(arn.is_match("arn:aws:ivs:us-west-2:123456789012:channel/abcdABCDefgh"));
+    }
+
+    /// Every pattern's DFA answers as its regex (`Pattern::is_match` asserts it in debug
+    /// builds) on values of every kind its shapes see.
+    #[test]
+    fn every_pattern_s_dfa_agrees_with_its_regex() {
+        let values = [
+            "",
+            "a",
+            "a b",
+            "my-channel_1",
+            "-_",
+            "st-abcDEF123",
+            "rt_123_us-west-2_abc_x",
+            "arn:aws:ivs:us-west-2:123456789012:channel/abcdABCDefgh",
+            "arn:aws:ivs:us-west-2:123456789012:channel/",
+            "arn:aws:ivs:us-west-2:123456789012:stage/abc\n",
+            "arn:aws:mediatailor:us-west-2:123456789012:playbackConfiguration/x",
+            "ñandú 日本 @:/=+-_.",
+            "tab\there",
+            "-----BEGIN PUBLIC KEY-----\nMHYwEAYHKoZIzj0CAQYFK4EEACIDYgAE\n-----END PUBLIC KEY-----\n",
+            "\u{0}\u{7f}\u{10ffff}",
+        ];
+        let models = Service::ALL.map(model);
+        for model in models.iter().copied().chain([cloudcontrol_model()]) {
+            for shape in model.shapes.values() {
+                if let Shape::String { pattern: Some(p), .. } = shape {
+                    for value in values {
+                        p.is_match(value);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
