@@ -22,7 +22,7 @@ pub struct RawInput<'a> {
 /// Builds the operation's input object. Fails with a protocol error when the body is not a
 /// JSON object or is declared as something other than JSON.
 pub fn assemble_input(
-    model: &ServiceModel,
+    model: &'static ServiceModel,
     op: &OperationDef,
     raw: &RawInput,
 ) -> Result<Value, ApiError> {
@@ -30,7 +30,7 @@ pub fn assemble_input(
     let Some(input) = &op.input else {
         return Ok(Value::Object(object));
     };
-    let Shape::Structure { members, .. } = model.shape(&input.shape) else {
+    let Shape::Structure { members, .. } = input.shape.resolve(model) else {
         return Err(ApiError::internal(format!("input of {} is not a structure", op.name)));
     };
     for (name, member) in members {
@@ -39,7 +39,7 @@ pub fn assemble_input(
         };
         object.remove(name);
         let wire = member.location_name.as_deref().unwrap_or(name);
-        let target = model.shape(&member.shape);
+        let target = member.shape.resolve(model);
         let value = match location {
             Location::Uri => {
                 raw.labels.iter().find(|(l, _)| l == wire).map(|(_, v)| scalar(target, v))
@@ -57,7 +57,7 @@ pub fn assemble_input(
                     // A query string cannot carry an empty list: no key means no member.
                     _ if values.is_empty() => None,
                     Shape::List { member: item, .. } => {
-                        let item = model.shape(&item.shape);
+                        let item = item.shape.resolve(model);
                         Some(Value::Array(values.iter().map(|v| scalar(item, v)).collect()))
                     }
                     _ => values.first().map(|v| scalar(target, v)),

@@ -132,7 +132,8 @@ pub fn call(
 /// reserved `aws:` tag prefix.
 pub fn validated_input(operation: Operation, input: &Value) -> Result<(), ApiError> {
     if let Some(shape) = &operation.def().input {
-        validate::validate(model::model(operation.service()), &shape.shape, input)?;
+        let model = model::model(operation.service());
+        validate::validate(model, shape.shape.resolve(model), input)?;
     }
     tags::refuse_reserved_keys(input)
 }
@@ -149,7 +150,7 @@ pub fn with_scope<T>(app: &App, ctx: &RequestContext, f: impl FnOnce(&mut Region
 /// that an SDK could not parse into a typed error. Caught in debug builds (the tests).
 fn check_modeled(operation: Operation, error: &ApiError) {
     let Some(code) = error.code() else { return };
-    let modeled = operation.def().errors.iter().any(|e| e.shape == code.name());
+    let modeled = operation.def().errors.iter().any(|e| *e.shape == *code.name());
     if !modeled && code != ErrorCode::InternalServerException {
         tracing::error!(
             operation = operation.name(),

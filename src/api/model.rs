@@ -109,9 +109,9 @@ pub fn model(service: Service) -> &'static ServiceModel {
 #[derive(Debug, Deserialize)]
 pub struct ServiceModel {
     pub operations: BTreeMap<String, OperationDef>,
-    /// Looked up by name several times per request (assembly, validation): FNV hashes a short
-    /// name in a fraction of SipHash's time, and the names come from the embedded models, not
-    /// from callers.
+    /// Looked up by name the first time a reference is followed ([`Target::resolve`]) and for
+    /// an operation's input: FNV hashes a short name in a fraction of SipHash's time, and the
+    /// names come from the embedded models, not from callers.
     pub shapes: fnv::FnvHashMap<String, Shape>,
 }
 
@@ -175,13 +175,44 @@ fn ok() -> u16 {
 
 #[derive(Debug, Deserialize)]
 pub struct ShapeRef {
-    pub shape: String,
+    pub shape: Target,
+}
+
+/// The name of the shape a reference points to, and the shape once looked up: validation
+/// follows every member of an input on every request, and a look-up by name each time cost
+/// more than the checks themselves.
+#[derive(Debug, Deserialize)]
+#[serde(from = "String")]
+pub struct Target {
+    name: String,
+    shape: OnceLock<&'static Shape>,
+}
+
+impl From<String> for Target {
+    fn from(name: String) -> Self {
+        Target { name, shape: OnceLock::new() }
+    }
+}
+
+impl std::ops::Deref for Target {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Target {
+    /// The shape, in `model`, the model this reference is part of.
+    pub fn resolve(&self, model: &'static ServiceModel) -> &'static Shape {
+        self.shape.get_or_init(|| model.shape(&self.name))
+    }
 }
 
 /// A structure member: its shape and where it travels in the HTTP request.
 #[derive(Debug, Deserialize)]
 pub struct Member {
-    pub shape: String,
+    pub shape: Target,
     pub location: Option<Location>,
     #[serde(rename = "locationName")]
     pub location_name: Option<String>,
@@ -296,9 +327,8 @@ impl Pattern {
 
     fn compile(&self) -> Compiled {
         let anchored = format!("^(?:{})$", self.source);
-        let regex = Regex::new(&anchored).unwrap_or_else(|e| {
-            panic!("model pattern {:?} does not compile: {e}", self.source)
-        });
+        let regex = Regex::new(&anchored)
+            .unwrap_or_else(|e| panic!("model pattern {:?} does not compile: {e}", self.source));
         let config = dense::Config::new()
             .start_kind(StartKind::Anchored)
             .dfa_size_limit(Some(DFA_SIZE_LIMIT))

@@ -13,8 +13,12 @@ use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use serde_json::Value;
 
-/// Validates `value` against `shape`; `Err` carries every violation found.
-pub fn validate(model: &ServiceModel, shape: &str, value: &Value) -> Result<(), ApiError> {
+/// Validates `value` against `shape`, a shape of `model`; `Err` carries every violation found.
+pub fn validate(
+    model: &'static ServiceModel,
+    shape: &'static Shape,
+    value: &Value,
+) -> Result<(), ApiError> {
     let mut v = Validator { model, errors: Vec::new() };
     v.check(shape, value, "");
     if v.errors.is_empty() {
@@ -25,12 +29,12 @@ pub fn validate(model: &ServiceModel, shape: &str, value: &Value) -> Result<(), 
     Err(ApiError::validation(format!("{n} validation {noun} detected: {}", v.errors.join("; "))))
 }
 
-struct Validator<'m> {
-    model: &'m ServiceModel,
+struct Validator {
+    model: &'static ServiceModel,
     errors: Vec<String>,
 }
 
-impl Validator<'_> {
+impl Validator {
     fn fail(
         &mut self,
         value: Option<&Value>,
@@ -49,9 +53,9 @@ impl Validator<'_> {
         ));
     }
 
-    fn check(&mut self, shape_name: &str, value: &Value, path: &str) {
+    fn check(&mut self, shape: &'static Shape, value: &Value, path: &str) {
         let model = self.model;
-        match model.shape(shape_name) {
+        match shape {
             Shape::Structure { members, required } => {
                 let Some(object) = value.as_object() else {
                     return self.fail(
@@ -68,7 +72,7 @@ impl Validator<'_> {
                             self.fail(None, false, &join(path, name), "must not be null")
                         }
                         None | Some(Value::Null) => {}
-                        Some(v) => self.check(&member.shape, v, &join(path, name)),
+                        Some(v) => self.check(member.shape.resolve(model), v, &join(path, name)),
                     }
                 }
             }
@@ -172,7 +176,7 @@ impl Validator<'_> {
                     if item.is_null() {
                         self.fail(None, false, &child, "must not be null");
                     } else {
-                        self.check(&member.shape, item, &child);
+                        self.check(member.shape.resolve(model), item, &child);
                     }
                 }
             }
@@ -182,11 +186,15 @@ impl Validator<'_> {
                 };
                 self.check_size(value, path, entries.len() as u64, *min, *max);
                 for (k, v) in entries {
-                    self.check(&key.shape, &Value::String(k.clone()), &format!("{path}.key"));
+                    self.check(
+                        key.shape.resolve(model),
+                        &Value::String(k.clone()),
+                        &format!("{path}.key"),
+                    );
                     if v.is_null() {
                         self.fail(None, false, &join(path, k), "must not be null");
                     } else {
-                        self.check(&value_shape.shape, v, &join(path, k));
+                        self.check(value_shape.shape.resolve(model), v, &join(path, k));
                     }
                 }
             }
@@ -262,7 +270,8 @@ mod tests {
     use serde_json::json;
 
     fn check(shape: &str, value: Value) -> Result<(), String> {
-        validate(model(Service::Ivs), shape, &value).map_err(|e| e.message)
+        let model = model(Service::Ivs);
+        validate(model, model.shape(shape), &value).map_err(|e| e.message)
     }
 
     #[test]

@@ -146,7 +146,7 @@ fn run(app: &App, ctx: &RequestContext, op: CcOperation, body: &[u8]) -> Result<
     let model = crate::api::model::cloudcontrol_model();
     let shape =
         &model.operations[op.name()].input.as_ref().expect("every operation has input").shape;
-    crate::api::validate::validate(model, shape, &input)
+    crate::api::validate::validate(model, shape.resolve(model), &input)
         .map_err(|e| CcError::validation(e.message))?;
     let cc = CloudControl { app, ctx };
     match op {
