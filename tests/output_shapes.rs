@@ -59,7 +59,8 @@ impl Checker<'_> {
         if answer.is_null() {
             return; // 204, or an output without members
         }
-        if let Err(e) = ivs_local::api::validate::validate(model(service), &shape, answer) {
+        let model = model(service);
+        if let Err(e) = ivs_local::api::validate::validate(model, model.shape(&shape), answer) {
             self.failures
                 .push(format!("{operation} answered outside its shape: {}\n  {answer}", e.message));
         }

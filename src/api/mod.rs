@@ -150,7 +150,7 @@ pub fn with_scope<T>(app: &App, ctx: &RequestContext, f: impl FnOnce(&mut Region
 /// that an SDK could not parse into a typed error. Caught in debug builds (the tests).
 fn check_modeled(operation: Operation, error: &ApiError) {
     let Some(code) = error.code() else { return };
-    let modeled = operation.def().errors.iter().any(|e| *e.shape == *code.name());
+    let modeled = operation.def().errors.iter().any(|e| e.shape == code.name());
     if !modeled && code != ErrorCode::InternalServerException {
         tracing::error!(
             operation = operation.name(),

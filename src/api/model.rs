@@ -202,6 +202,18 @@ impl std::ops::Deref for Target {
     }
 }
 
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl PartialEq<&str> for Target {
+    fn eq(&self, name: &&str) -> bool {
+        self.name == *name
+    }
+}
+
 impl Target {
     /// The shape, in `model`, the model this reference is part of.
     pub fn resolve(&self, model: &'static ServiceModel) -> &'static Shape {
@@ -285,7 +297,7 @@ pub enum Shape {
 #[serde(from = "String")]
 pub struct Pattern {
     pub source: String,
-    compiled: OnceLock<Compiled>,
+    compiled: OnceLock<Box<Compiled>>,
 }
 
 /// A pattern as a full DFA, which answers a short value in a few instructions a byte where
@@ -310,7 +322,7 @@ impl From<String> for Pattern {
 
 impl Pattern {
     pub fn is_match(&self, value: &str) -> bool {
-        let compiled = self.compiled.get_or_init(|| self.compile());
+        let compiled = self.compiled.get_or_init(|| Box::new(self.compile()));
         let Some(dfa) = &compiled.dfa else {
             return compiled.regex.is_match(value);
         };
