@@ -3,7 +3,9 @@
 //! Input: `fixtures/models/*.service.json` (botocore format) with `fixtures/model-patches.json`
 //! applied. Output: one Rust file per service under `src/api/types/` with a serde struct per
 //! structure shape, an enum per enum shape and the service's `Operation` enum, plus
-//! `errors.rs` with the modeled exceptions of both services and their HTTP status codes.
+//! `errors.rs` with the modeled exceptions of both services and their HTTP status codes. The
+//! rest-json services' types also get the `WriteJson` impls their answers are written with
+//! (`src/api/json.rs`).
 //!
 //! The output is committed; `tests/codegen.rs` in the main crate fails when it is stale and
 //! `cargo run -p ivs-local-codegen` rewrites it. Nothing here runs in the server.
