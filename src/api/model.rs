@@ -297,17 +297,13 @@ pub enum Shape {
 #[serde(from = "String")]
 pub struct Pattern {
     pub source: String,
-    compiled: OnceLock<Box<Compiled>>,
-}
-
-/// A pattern as a full DFA, which answers a short value in a few instructions a byte where
-/// `Regex::is_match` first spends several hundred on choosing an engine and taking a cache
-/// from its pool; with the `Regex` for a pattern the DFA cannot hold (over the size limit)
-/// and, in debug builds, to check every answer of the DFA against.
-#[derive(Debug)]
-struct Compiled {
-    dfa: Option<dense::DFA<Vec<u32>>>,
-    regex: Regex,
+    /// The pattern as a full DFA, which answers a short value in a few instructions a byte
+    /// where `Regex::is_match` first spends several hundred on choosing an engine and taking a
+    /// cache from its pool. `None` for a pattern the DFA cannot hold (over the size limit).
+    dfa: OnceLock<Option<Box<dense::DFA<Vec<u32>>>>>,
+    /// The `Regex`, built only when it is needed: for a pattern without a DFA and, in debug
+    /// builds, to check every answer of the DFA against.
+    regex: OnceLock<Regex>,
 }
 
 /// The largest DFA built for one pattern; the models' largest (Unicode letter classes) take
@@ -316,37 +312,43 @@ const DFA_SIZE_LIMIT: usize = 4 << 20;
 
 impl From<String> for Pattern {
     fn from(source: String) -> Self {
-        Pattern { source, compiled: OnceLock::new() }
+        Pattern { source, dfa: OnceLock::new(), regex: OnceLock::new() }
     }
 }
 
 impl Pattern {
     pub fn is_match(&self, value: &str) -> bool {
-        let compiled = self.compiled.get_or_init(|| Box::new(self.compile()));
-        let Some(dfa) = &compiled.dfa else {
-            return compiled.regex.is_match(value);
+        let Some(dfa) = self.dfa.get_or_init(|| self.build_dfa()) else {
+            return self.regex().is_match(value);
         };
         let input = Input::new(value).anchored(Anchored::Yes).earliest(true);
         // An error is a byte the DFA gave up on, which a DFA without Unicode word boundaries
         // never meets; the regex answers then.
         let matched = match dfa.try_search_fwd(&input) {
             Ok(found) => found.is_some(),
-            Err(_) => return compiled.regex.is_match(value),
+            Err(_) => return self.regex().is_match(value),
         };
-        debug_assert_eq!(matched, compiled.regex.is_match(value), "{} on {value:?}", self.source);
+        debug_assert_eq!(matched, self.regex().is_match(value), "{} on {value:?}", self.source);
         matched
     }
 
-    fn compile(&self) -> Compiled {
-        let anchored = format!("^(?:{})$", self.source);
-        let regex = Regex::new(&anchored)
-            .unwrap_or_else(|e| panic!("model pattern {:?} does not compile: {e}", self.source));
+    fn anchored(&self) -> String {
+        format!("^(?:{})$", self.source)
+    }
+
+    fn build_dfa(&self) -> Option<Box<dense::DFA<Vec<u32>>>> {
         let config = dense::Config::new()
             .start_kind(StartKind::Anchored)
             .dfa_size_limit(Some(DFA_SIZE_LIMIT))
             .determinize_size_limit(Some(DFA_SIZE_LIMIT));
-        let dfa = dense::Builder::new().configure(config).build(&anchored).ok();
-        Compiled { dfa, regex }
+        dense::Builder::new().configure(config).build(&self.anchored()).ok().map(Box::new)
+    }
+
+    fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            Regex::new(&self.anchored())
+                .unwrap_or_else(|e| panic!("model pattern {:?} does not compile: {e}", self.source))
+        })
     }
 }
 
@@ -368,8 +370,7 @@ mod tests {
             for shape in model(service).shapes.values() {
                 if let Shape::String { pattern: Some(p), .. } = shape {
                     p.is_match("");
-                    let compiled = p.compiled.get().unwrap();
-                    assert!(compiled.dfa.is_some(), "{} has no DFA", p.source);
+                    assert!(p.dfa.get().unwrap().is_some(), "{} has no DFA", p.source);
                 }
             }
         }
