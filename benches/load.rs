@@ -38,7 +38,9 @@
 //!
 //! Options, after `--`: `--targets` runs only what those targets need (idle RSS, memory per
 //! channel, the GetChannel and CreateChannel loads and their baselines); `--rounds N` sets the
-//! rounds per load. E.g. `cargo bench --bench load -- --targets --rounds 3`.
+//! rounds per load; `--bare-workers N` gives the bare server N worker threads instead of one
+//! per core (the emulator's own are its `--workers`, by default one fewer than the cores).
+//! E.g. `cargo bench --bench load -- --targets --rounds 3`.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -73,6 +75,8 @@ const PAGE_REQUESTS: usize = 200;
 const SEQUENTIAL_WARMUP: usize = 50;
 /// The baseline server answers every request with the bytes in this variable.
 const BASELINE_BODY_ENV: &str = "IVS_LOCAL_BENCH_BODY";
+/// The baseline server's worker threads, when `--bare-workers` sets them.
+const BASELINE_WORKERS_ENV: &str = "IVS_LOCAL_BENCH_WORKERS";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -117,6 +121,9 @@ struct Options {
     targets_only: bool,
     /// `--rounds N`: load rounds per server, each keeping its best (default 2).
     rounds: usize,
+    /// `--bare-workers N`: the bare server's worker threads (one: tokio's single-threaded
+    /// runtime, as the emulator's `--workers 1`); by default tokio's, one per core.
+    bare_workers: Option<usize>,
 }
 
 impl Options {
@@ -127,7 +134,12 @@ impl Options {
             .and_then(|i| args.get(i + 1)?.parse().ok())
             .unwrap_or(ROUNDS)
             .max(1);
-        Options { targets_only: args.iter().any(|a| a == "--targets"), rounds }
+        let bare_workers = args
+            .iter()
+            .position(|a| a == "--bare-workers")
+            .and_then(|i| args.get(i + 1)?.parse().ok())
+            .filter(|&n| n > 0);
+        Options { targets_only: args.iter().any(|a| a == "--targets"), rounds, bare_workers }
     }
 }
 
@@ -165,7 +177,7 @@ async fn run_all(options: Options) -> Report {
     let sample = post_ok(&mut conn, "/GetChannel", info_bodies[0].clone()).await;
     let sample = Bytes::from(serde_json::to_vec(&sample).expect("JSON"));
     println!("baseline: bare axum answering {} fixed bytes", sample.len());
-    let baseline = Server::baseline(&sample);
+    let baseline = Server::baseline(&sample, options.bare_workers);
 
     let rounds = options.rounds;
     println!("GetChannel load: RUST_LOG=info, RUST_LOG=warn, baseline; best of {rounds}");
@@ -204,7 +216,7 @@ async fn run_all(options: Options) -> Report {
          answering {} bytes; best of {rounds}",
         sample.len()
     );
-    let baseline = Server::baseline(&sample);
+    let baseline = Server::baseline(&sample, options.bare_workers);
     let ([create, create_base], [create_rounds, create_base_rounds]) = best_of(
         rounds,
         [
@@ -601,16 +613,20 @@ impl Server {
         Server::ready(child, port)
     }
 
-    /// Starts this executable as the bare axum baseline, answering `body` to everything.
-    fn baseline(body: &[u8]) -> Server {
+    /// Starts this executable as the bare axum baseline, answering `body` to everything, with
+    /// `workers` worker threads or tokio's default.
+    fn baseline(body: &[u8], workers: Option<usize>) -> Server {
         let port = free_port();
-        let child = Command::new(std::env::current_exe().expect("current exe"))
+        let mut command = Command::new(std::env::current_exe().expect("current exe"));
+        command
             .args(["--baseline-server", &port.to_string()])
             .env(BASELINE_BODY_ENV, String::from_utf8_lossy(body).as_ref())
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawn baseline server");
+            .stdout(Stdio::null());
+        if let Some(workers) = workers {
+            command.env(BASELINE_WORKERS_ENV, workers.to_string());
+        }
+        let child = command.spawn().expect("spawn baseline server");
         Server::ready(child, port)
     }
 
@@ -774,13 +790,23 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The baseline: axum on tokio's default multi-threaded runtime (one worker per core, as the
-/// emulator's; the emulator also takes fewer ready sockets per poll, see `main.rs`), reading
-/// each request body and answering fixed JSON, with no middleware and no logging.
+/// The baseline: axum as `#[tokio::main]` runs it, on tokio's default multi-threaded runtime
+/// (one worker per core; the emulator leaves a core to its clients and takes fewer ready
+/// sockets per poll, see `main.rs`), reading each request body and answering fixed JSON, with
+/// no middleware and no logging. `--bare-workers N` sets its workers instead.
 fn baseline_server(port: u16) {
     let body = Bytes::from(std::env::var(BASELINE_BODY_ENV).unwrap_or_else(|_| "{}".into()));
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("baseline runtime");
+    let workers = std::env::var(BASELINE_WORKERS_ENV).ok().and_then(|n| n.parse().ok());
+    let mut builder = match workers {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(n);
+            builder
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let runtime = builder.enable_all().build().expect("baseline runtime");
     runtime.block_on(async move {
         let answer = move |_request: Bytes| {
             let body = body.clone();

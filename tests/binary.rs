@@ -209,6 +209,30 @@ fn head_limits_come_from_their_flags_or_environment_twins() {
     assert!(too_many.starts_with("HTTP/1.1 431"), "{too_many}");
 }
 
+/// How many of the binary's threads are the runtime's workers (named `ivs-worker`).
+fn workers_of(server: &Running) -> usize {
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", server.child.id())).unwrap();
+    let names = tasks.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok());
+    names.filter(|name| name.trim_end() == "ivs-worker").count()
+}
+
+#[test]
+fn workers_come_from_the_flag_or_its_environment_twin() {
+    let three = start(&["--port", "0", "--workers", "3"], &[]);
+    let one = start(&["--port", "0"], &[("IVS_LOCAL_WORKERS", "1")]);
+    // Each serves.
+    for server in [&three, &one] {
+        let created = http::blocking_post(server.port, "/CreateChannel", "{}");
+        assert!(created["channel"]["arn"].is_string(), "{created}");
+    }
+    assert_eq!(workers_of(&three), 3);
+    // One worker is the main thread, on tokio's single-threaded runtime.
+    assert_eq!(workers_of(&one), 0);
+    let out = Command::new(BIN).args(["--workers", "0"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 1"));
+}
+
 #[test]
 fn a_bad_account_id_is_refused_at_startup() {
     let out = Command::new(BIN).args(["--account-id", "12345"]).output().unwrap();
