@@ -20,7 +20,7 @@ pub fn validate(
     value: &Value,
 ) -> Result<(), ApiError> {
     let mut v = Validator { model, errors: Vec::new() };
-    v.check(shape, value, "");
+    v.check(shape, value, &Path::Root);
     if v.errors.is_empty() {
         return Ok(());
     }
@@ -39,7 +39,7 @@ impl Validator {
         &mut self,
         value: Option<&Value>,
         sensitive: bool,
-        path: &str,
+        path: &Path,
         constraint: impl std::fmt::Display,
     ) {
         let shown = match value {
@@ -53,7 +53,7 @@ impl Validator {
         ));
     }
 
-    fn check(&mut self, shape: &'static Shape, value: &Value, path: &str) {
+    fn check(&mut self, shape: &'static Shape, value: &Value, path: &Path) {
         let model = self.model;
         match shape {
             Shape::Structure { members, required } => {
@@ -65,14 +65,23 @@ impl Validator {
                         "must be a structure (a JSON object)",
                     );
                 };
+                // Both are in name order (`serde_json::Map` is a `BTreeMap`; a test checks it),
+                // so one pass over each pairs them, with one comparison per step instead of a
+                // search of the object per member. Members are checked in name order, as before.
+                let mut entries = object.iter().peekable();
                 for (name, member) in members {
-                    // The member's path is built only for a member that is there or missing.
-                    match object.get(name) {
+                    while entries.next_if(|(key, _)| key.as_str() < name.as_str()).is_some() {}
+                    if entries.peek().is_none() && required.is_empty() {
+                        break; // nothing left to check
+                    }
+                    match entries.next_if(|(key, _)| *key == name).map(|(_, v)| v) {
                         None | Some(Value::Null) if required.contains(name) => {
-                            self.fail(None, false, &join(path, name), "must not be null")
+                            self.fail(None, false, &Path::Member(path, name), "must not be null")
                         }
                         None | Some(Value::Null) => {}
-                        Some(v) => self.check(member.shape.resolve(model), v, &join(path, name)),
+                        Some(v) => {
+                            self.check(member.shape.resolve(model), v, &Path::Member(path, name))
+                        }
                     }
                 }
             }
@@ -172,7 +181,7 @@ impl Validator {
                 };
                 self.check_size(value, path, items.len() as u64, *min, *max);
                 for (i, item) in items.iter().enumerate() {
-                    let child = format!("{path}.{}.member", i + 1);
+                    let child = Path::Item(path, i + 1);
                     if item.is_null() {
                         self.fail(None, false, &child, "must not be null");
                     } else {
@@ -189,19 +198,19 @@ impl Validator {
                     self.check(
                         key.shape.resolve(model),
                         &Value::String(k.clone()),
-                        &format!("{path}.key"),
+                        &Path::Key(path),
                     );
                     if v.is_null() {
-                        self.fail(None, false, &join(path, k), "must not be null");
+                        self.fail(None, false, &Path::Member(path, k), "must not be null");
                     } else {
-                        self.check(value_shape.shape.resolve(model), v, &join(path, k));
+                        self.check(value_shape.shape.resolve(model), v, &Path::Member(path, k));
                     }
                 }
             }
         }
     }
 
-    fn check_integer(&mut self, value: &Value, path: &str, min: i64, max: i64) {
+    fn check_integer(&mut self, value: &Value, path: &Path, min: i64, max: i64) {
         let Some(n) = value.as_i64() else {
             let constraint = if value.is_number() && value.as_u64().is_some() {
                 format!("must have value less than or equal to {max}")
@@ -231,7 +240,7 @@ impl Validator {
     fn check_size(
         &mut self,
         value: &Value,
-        path: &str,
+        path: &Path,
         len: u64,
         min: Option<u64>,
         max: Option<u64>,
@@ -259,8 +268,29 @@ impl Validator {
     }
 }
 
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
+/// Where a value is in the request, as AWS's messages name it (`tags.key`, `arns.1.member`,
+/// `multitrackInputConfiguration.policy`); written out only for a message.
+enum Path<'a> {
+    /// The input itself.
+    Root,
+    /// A structure's member, or a map's value under its key.
+    Member(&'a Path<'a>, &'a str),
+    /// A list's item, counted from 1.
+    Item(&'a Path<'a>, usize),
+    /// A map's key.
+    Key(&'a Path<'a>),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Member(Path::Root, name) => f.write_str(name),
+            Path::Member(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Item(parent, n) => write!(f, "{parent}.{n}.member"),
+            Path::Key(parent) => write!(f, "{parent}.key"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -314,6 +344,51 @@ mod tests {
         assert!(
             msg.contains("'authorized'") && msg.contains("'multitrackInputConfiguration.policy'"),
             "{msg}"
+        );
+    }
+
+    /// The pass that pairs members with an object's entries needs both in name order.
+    #[test]
+    fn json_objects_iterate_in_key_order() {
+        let object = json!({"zeta": 1, "alpha": 2, "Mid": 3, "mid": 4});
+        let keys: Vec<&String> = object.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["Mid", "alpha", "mid", "zeta"]);
+    }
+
+    #[test]
+    fn violations_come_in_member_order_with_their_paths() {
+        // Unknown members, before, between and after known ones, are ignored.
+        let msg = check(
+            "CreateChannelRequest",
+            json!({
+                "Zz": 1, "aa": 1, "type": "HUGE", "latencyMode": "FAST", "m": 1, "authorized": 3,
+                "tags": {"": "v", "k": null}, "zz": 1
+            }),
+        )
+        .unwrap_err();
+        assert_eq!(
+            msg,
+            "6 validation errors detected: \
+             Value '3' at 'authorized' failed to satisfy constraint: Member must be a boolean; \
+             Value 'FAST' at 'latencyMode' failed to satisfy constraint: Member must satisfy \
+             enum value set: [NORMAL, LOW]; \
+             Value '' at 'tags.key' failed to satisfy constraint: Member must have length \
+             greater than or equal to 1; \
+             Value '' at 'tags.key' failed to satisfy constraint: Member must satisfy regular \
+             expression pattern: ([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+); \
+             Value null at 'tags.k' failed to satisfy constraint: Member must not be null; \
+             Value 'HUGE' at 'type' failed to satisfy constraint: Member must satisfy enum \
+             value set: [BASIC, STANDARD, ADVANCED_SD, ADVANCED_HD]"
+        );
+        let msg = check("BatchGetChannelRequest", json!({"arns": ["x", null]})).unwrap_err();
+        assert!(msg.contains("at 'arns.1.member'"), "{msg}");
+        assert!(msg.contains("Value null at 'arns.2.member'"), "{msg}");
+        // A required member after every entry is still reported.
+        let msg = check("GetChannelRequest", json!({"Arn": "x"})).unwrap_err();
+        assert_eq!(
+            msg,
+            "1 validation error detected: Value null at 'arn' failed to satisfy constraint: \
+             Member must not be null"
         );
     }
 
