@@ -465,6 +465,9 @@ async fn data_plane_rows(report: &mut Report, binary: &Path) {
     let list = body_json(&serde_json::json!({
         "stageArn": stage_arn, "sessionId": sessions[0], "maxResults": PAGE_SIZE,
     }));
+    // A new connection: the one above sat idle through the joins, longer than the server's
+    // keep-alive (`--header-timeout`, 30 s) when tokens are slow to sign.
+    let mut conn = connect(port).await;
     let page = sequential(&mut conn, "/ListParticipants", |_| list.clone(), PAGE_REQUESTS).await;
     report.latency_row(
         &format!("ListParticipants first page of {PAGE_SIZE}, {MANY_CHANNELS} participants"),
