@@ -236,7 +236,12 @@ fn default_workers() -> usize {
 /// runtime, which also spares each request about 2,000 instructions of work stealing) instead
 /// of two made the p99 latency over the bare server's 1.21 instead of 1.42 for GetChannel and
 /// 1.26 instead of 1.64 for CreateChannel (means of 13 and 8 runs; worst runs 1.72 and 1.93),
-/// for 10% less throughput (0.74 and 0.66 of the bare server's, against 0.82 and 0.73).
+/// for 10% less throughput (0.74 and 0.66 of the bare server's, against 0.82 and 0.73). What
+/// one thread gives up is peak throughput under many concurrent clients: in a whole-bench run
+/// of both back to back, 37,000 GetChannels a second against 52,000, and 1,130
+/// CreateParticipantTokens (CPU-bound signing) against 2,145; what it gains, besides the
+/// tail, is the unloaded request, 15-35% faster in the same runs (GetChannel p50 0.090 ms
+/// against 0.112 at 10,000 channels). `--workers 2` on two cores takes the other side.
 fn runtime(workers: usize) -> tokio::runtime::Runtime {
     let mut builder = if workers == 1 {
         tokio::runtime::Builder::new_current_thread()
