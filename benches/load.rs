@@ -800,16 +800,9 @@ fn cores() -> usize {
 fn baseline_server(port: u16) {
     let body = Bytes::from(std::env::var(BASELINE_BODY_ENV).unwrap_or_else(|_| "{}".into()));
     let workers = std::env::var(BASELINE_WORKERS_ENV).ok().and_then(|n| n.parse().ok());
-    let mut builder = match workers {
-        Some(1) => tokio::runtime::Builder::new_current_thread(),
-        Some(n) => {
-            let mut builder = tokio::runtime::Builder::new_multi_thread();
-            builder.worker_threads(n);
-            builder
-        }
-        None => tokio::runtime::Builder::new_multi_thread(),
-    };
-    let runtime = builder.enable_all().build().expect("baseline runtime");
+    // The emulator's choice of runtime for a number of workers, and nothing else of it.
+    let runtime =
+        ivs_local::server::runtime_builder(workers).enable_all().build().expect("baseline runtime");
     runtime.block_on(async move {
         let answer = move |_request: Bytes| {
             let body = body.clone();

@@ -224,9 +224,9 @@ fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
 }
 
-/// The runtime that serves: with one worker, tokio's single-threaded runtime on this thread,
-/// otherwise its work-stealing one. Worker threads write their log lines in batches, when they
-/// run out of work.
+/// The runtime that serves, of the kind [`server::runtime_builder`] picks for `workers` (one:
+/// the single-threaded runtime, on this thread). Worker threads write their log lines in
+/// batches, when they run out of work.
 ///
 /// Why not a worker per core, tokio's default: the clients of an emulator (tests, Terraform,
 /// an SDK) almost always run on the same machine. With as many busy workers as cores, the
@@ -243,14 +243,7 @@ fn default_workers() -> usize {
 /// tail, is the unloaded request, 15-35% faster in the same runs (GetChannel p50 0.090 ms
 /// against 0.112 at 10,000 channels). `--workers 2` on two cores takes the other side.
 fn runtime(workers: usize) -> tokio::runtime::Runtime {
-    let mut builder = if workers == 1 {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        let mut builder = tokio::runtime::Builder::new_multi_thread();
-        builder.worker_threads(workers);
-        builder
-    };
-    builder
+    server::runtime_builder(Some(workers))
         .enable_all()
         .thread_name(WORKER_NAME)
         .max_io_events_per_tick(IO_EVENTS_PER_TICK)

@@ -89,6 +89,22 @@ pub struct Handled {
     pub operation: &'static str,
 }
 
+/// A runtime builder with `workers` worker threads: one is tokio's single-threaded runtime,
+/// on the thread that calls `block_on`, with no work stealing; more, its work-stealing one;
+/// `None`, that one with tokio's default of one worker per core. The binary's `--workers`
+/// and the load bench's bare server (`--bare-workers`) both build theirs with it.
+pub fn runtime_builder(workers: Option<usize>) -> tokio::runtime::Builder {
+    match workers {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(n);
+            builder
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    }
+}
+
 /// The whole server as an axum router, every request passing [`Front`] (for tests that drive
 /// it without a socket, such as the fuzz target).
 pub fn router(config: Config) -> Router {

@@ -3,8 +3,9 @@
 //! The flow is one way: route (`routing.rs`) -> assemble the input from body, labels and query
 //! (`codec.rs`) -> validate it against the model (`validate.rs`) -> deserialize into the
 //! generated input type -> call the handler under the scope's lock -> write the generated
-//! output type (`json.rs`) with the operation's modeled status. Any error on the way is an [`ApiError`],
-//! rendered in `error.rs`. Operations without a handler answer 501 after validation.
+//! output type (`json.rs`) with the operation's modeled status. Any error on the way is an
+//! [`ApiError`], rendered in `error.rs`. Operations without a handler answer 501 after
+//! validation.
 
 pub mod codec;
 pub mod imported_key;
