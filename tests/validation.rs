@@ -539,3 +539,187 @@ async fn every_operation_is_implemented_and_answers_a_valid_input() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A value of `shape` with every member, item and entry a shape allows, as far as `depth`
+/// levels down: the largest input a client could send.
+fn full(inputs: &ModelInputs, shape_name: &str, depth: usize) -> Value {
+    match inputs.model.shape(shape_name) {
+        Shape::Structure { members, .. } if depth > 0 => members
+            .iter()
+            .filter(|(_, m)| m.location.is_none())
+            .map(|(name, m)| (name.clone(), full(inputs, &m.shape, depth - 1)))
+            .collect(),
+        Shape::List { member, .. } if depth > 0 => json!([full(inputs, &member.shape, depth - 1)]),
+        Shape::Map { key, value, .. } if depth > 0 => {
+            let key = inputs.valid(&key.shape);
+            let key = key.as_str().unwrap_or(MAP_KEY).to_string();
+            json!({ key: full(inputs, &value.shape, depth - 1) })
+        }
+        _ => inputs.valid(shape_name),
+    }
+}
+
+/// Every member, item and entry of `value`, by the steps to it.
+fn places(value: &Value, at: Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    match value {
+        Value::Object(object) => {
+            for (k, v) in object {
+                places(v, with(&at, Step::Member(k.clone())), out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                places(item, with(&at, Step::Item), out);
+            }
+        }
+        _ => {}
+    }
+    out.push(at);
+}
+
+fn place<'v>(value: &'v mut Value, steps: &[Step]) -> &'v mut Value {
+    steps.iter().fold(value, |v, step| match step {
+        Step::Member(k) => &mut v[k.as_str()],
+        Step::Item => &mut v[0],
+        Step::Key | Step::Value => unreachable!("places writes members and items only"),
+    })
+}
+
+/// `api::validate::is_valid_body`, the check that lets a request body go straight into the
+/// input type, never accepts what the checks that word the errors (validation against the
+/// model, then the reserved tag prefix) refuse, and accepts everything they accept unless the
+/// body has a key twice or an escaped key. Where it accepts, serde reads the body as the input
+/// type exactly as it reads the checked object. Inputs: every operation whose input travels in
+/// the body alone, each with every member present, then with each member in turn replaced by
+/// values of every JSON type and of odd sizes, removed, or repeated.
+#[test]
+fn the_body_check_accepts_exactly_what_validation_accepts() {
+    use ivs_local::api::{types, validate, validated_input};
+    let odd = [
+        json!(null),
+        json!(""),
+        json!("a b"),
+        json!("aws:k"),
+        json!("ñandú \u{1F600} \n\"\\"),
+        json!("x".repeat(2049)),
+        json!(0),
+        json!(-1),
+        json!(1.5),
+        json!(2147483648u64),
+        json!(9223372036854775808u64),
+        json!(-9223372036854775808i64),
+        json!(1e300),
+        json!(true),
+        json!([]),
+        json!(["a"]),
+        json!([null]),
+        json!({}),
+        json!({"k": "v"}),
+        json!({"aws:k": "v"}),
+        json!({"AWS:k": "v", "k": null}),
+        json!({"": "v"}),
+    ];
+    let (mut agreed, mut accepted, mut left, mut typed) = (0, 0, 0, 0);
+    for op in Operation::all() {
+        let model = ivs_local::api::model::model(op.service());
+        let Some(shape) = op.def().body_input(model) else { continue };
+        let inputs = ModelInputs::new(op.service());
+        let base = full(&inputs, ModelInputs::input_shape(op), 4);
+        let text = base.to_string();
+        assert!(validate::is_valid_body(model, shape, text.as_bytes()), "{} {text}", op.name());
+        let mut bodies = vec![base.to_string(), "{}".into(), " { } ".into(), "[]".into()];
+        // Members the input does not have, which AWS ignores, whatever they hold.
+        for (name, value) in [("zz", json!(1)), ("Tags", json!({"aws:k": "v"}))]
+            .into_iter()
+            .chain([("tags", json!({"aws:k": "v"})), ("tags", json!({"k": 1}))])
+        {
+            let mut doc = base.clone();
+            doc[name] = value;
+            bodies.push(doc.to_string());
+        }
+        let mut at = Vec::new();
+        places(&base, Vec::new(), &mut at);
+        for steps in at.iter().filter(|s| !s.is_empty()) {
+            for value in &odd {
+                let mut doc = base.clone();
+                *place(&mut doc, steps) = value.clone();
+                bodies.push(doc.to_string());
+            }
+            let mut doc = base.clone();
+            let (last, parent) = steps.split_last().unwrap();
+            if let (Step::Member(name), Some(object)) =
+                (last, place(&mut doc, parent).as_object_mut())
+            {
+                let removed = object.remove(name).unwrap();
+                bodies.push(doc.to_string());
+                // The member twice: first odd, then as it was, and the other way round.
+                let text = doc.to_string();
+                let rest = text.strip_prefix('{').unwrap();
+                let comma = if rest.starts_with('}') { "" } else { "," };
+                for (first, second) in [(json!(1), removed.clone()), (removed.clone(), json!(1))] {
+                    let twice = format!("{{\"{name}\":{first},\"{name}\":{second}{comma}{rest}");
+                    if steps.len() == 1 {
+                        bodies.push(twice);
+                    }
+                }
+                // The member's name escaped.
+                if steps.len() == 1 && !name.is_empty() {
+                    let escaped = format!("\\u{:04x}{}", name.as_bytes()[0], &name[1..]);
+                    bodies.push(format!("{{\"{escaped}\":{removed}{comma}{rest}"));
+                }
+            }
+        }
+        for body in &bodies {
+            let fast = validate::is_valid_body(model, shape, body.as_bytes());
+            let object = serde_json::from_str::<Value>(body).ok().filter(Value::is_object);
+            let slow = object.as_ref().is_some_and(|v| validated_input(op, v).is_ok());
+            let what = format!("{} {body}", op.name());
+            assert!(slow || !fast, "the body check accepts what validation refuses: {what}");
+            // Written by serde_json itself: no key twice, none escaped.
+            let written =
+                serde_json::from_str::<Value>(body).and_then(|v| serde_json::to_string(&v));
+            let plain = !body.contains("\\u") && written.is_ok_and(|w| w == *body);
+            if plain {
+                assert_eq!(fast, slow, "the body check refuses a plain valid body: {what}");
+            }
+            agreed += 1;
+            accepted += usize::from(fast);
+            left += usize::from(slow && !fast);
+            if !fast {
+                continue;
+            }
+            // Where it accepts, the input type reads the same from the body as from the object.
+            let object = object.unwrap();
+            macro_rules! same {
+                ($($t:ty),*) => {{
+                    let mut checked = false;
+                    $(if ModelInputs::input_shape(op) == stringify!($t).rsplit("::").next().unwrap() {
+                        let from_body: $t = serde_json::from_str(body).unwrap();
+                        let from_object: $t = serde_json::from_value(object.clone()).unwrap();
+                        assert_eq!(from_body, from_object, "{what}");
+                        checked = true;
+                    })*
+                    checked
+                }};
+            }
+            typed += usize::from(same!(
+                types::ivs::CreateChannelRequest,
+                types::ivs::UpdateChannelRequest,
+                types::ivs::BatchGetChannelRequest,
+                types::ivs::CreateRecordingConfigurationRequest,
+                types::ivs::CreatePlaybackRestrictionPolicyRequest,
+                types::ivs::PutMetadataRequest,
+                types::ivs_realtime::CreateStageRequest,
+                types::ivs_realtime::CreateParticipantTokenRequest,
+                types::ivs_realtime::StartCompositionRequest,
+                types::ivs_realtime::CreateEncoderConfigurationRequest,
+                types::ivs_realtime::ListParticipantsRequest
+            ));
+        }
+    }
+    println!(
+        "{agreed} bodies: {accepted} accepted by the body check ({typed} read both ways), \
+         {left} left to validation"
+    );
+    assert!(typed > 100, "{typed} bodies read both ways");
+}

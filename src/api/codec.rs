@@ -87,18 +87,7 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Ap
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
-    if let Some(content_type) = headers.get(CONTENT_TYPE) {
-        let essence =
-            content_type.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim();
-        if !is_json(essence) {
-            return Err(ApiError::protocol(
-                ProtocolError::UnsupportedMediaType,
-                format!(
-                    "Content-Type '{essence}' is not supported; send the body as application/json"
-                ),
-            ));
-        }
-    }
+    json_content_type(headers)?;
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(ApiError::protocol(
@@ -112,15 +101,37 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Ap
     }
 }
 
+/// Refuses a body declared as something other than JSON (415).
+pub fn json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(content_type) = headers.get(CONTENT_TYPE) else { return Ok(()) };
+    if content_type == "application/json" {
+        return Ok(()); // what the SDKs and the CLI send, without taking it apart
+    }
+    let essence =
+        content_type.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim();
+    if is_json(essence) {
+        return Ok(());
+    }
+    Err(ApiError::protocol(
+        ProtocolError::UnsupportedMediaType,
+        format!("Content-Type '{essence}' is not supported; send the body as application/json"),
+    ))
+}
+
 /// `application/json`, `application/x-amz-json-1.1`, `application/vnd.foo+json` and the
 /// `text/plain` some HTTP tools default to are all read as JSON.
 fn is_json(essence: &str) -> bool {
-    let essence = essence.to_ascii_lowercase();
+    // In any letter case, and without a lower-cased copy: this runs on every request.
+    let starts = |p: &str| essence.get(..p.len()).is_some_and(|s| s.eq_ignore_ascii_case(p));
+    let ends = |p: &str| {
+        let at = essence.len().wrapping_sub(p.len());
+        essence.get(at..).is_some_and(|s| s.eq_ignore_ascii_case(p))
+    };
     essence.is_empty()
-        || essence == "application/json"
-        || essence.starts_with("application/x-amz-json")
-        || essence.ends_with("+json")
-        || essence == "text/plain"
+        || essence.eq_ignore_ascii_case("application/json")
+        || starts("application/x-amz-json")
+        || ends("+json")
+        || essence.eq_ignore_ascii_case("text/plain")
 }
 
 #[cfg(test)]
@@ -161,6 +172,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(v["resourceArn"], "arn:x");
+    }
+
+    #[test]
+    fn json_content_types_are_known_in_any_letter_case() {
+        let declared = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+            json_content_type(&headers).is_ok()
+        };
+        for json in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/x-amz-json-1.1",
+            "application/vnd.example+JSON",
+            "TEXT/PLAIN",
+            "",
+        ] {
+            assert!(declared(json), "{json}");
+        }
+        for other in ["application/xml", "json", "+jso", "application/json-seq"] {
+            assert!(!declared(other), "{other}");
+        }
+        assert!(json_content_type(&HeaderMap::new()).is_ok());
     }
 
     #[test]

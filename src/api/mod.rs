@@ -6,6 +6,11 @@
 //! output type (`json.rs`) with the operation's modeled status. Any error on the way is an
 //! [`ApiError`], rendered in `error.rs`. Operations without a handler answer 501 after
 //! validation.
+//!
+//! Most requests take a shorter way through the first three steps: when the body is the whole
+//! input and passes the same checks read straight from its bytes, serde reads it into the
+//! input type without the `Value` in between ([`fast_input`]). A body that fails them goes
+//! the long way, which words the error.
 
 pub mod codec;
 pub mod imported_key;
@@ -92,8 +97,11 @@ fn execute(
     raw: &RawInput,
 ) -> Result<Response, ApiError> {
     let def = operation.def();
-    let input = codec::assemble_input(model::model(operation.service()), def, raw)?;
-    let body = call(app, ctx, operation, input)?;
+    let model = model::model(operation.service());
+    let body = match fast_input(model, operation, raw) {
+        Some(input) => run(app, ctx, operation, input)?,
+        None => call(app, ctx, operation, codec::assemble_input(model, def, raw)?)?,
+    };
     let status = StatusCode::from_u16(def.http.response_code).unwrap_or(StatusCode::OK);
     if status == StatusCode::NO_CONTENT {
         return Ok(status.into_response());
@@ -103,6 +111,22 @@ fn execute(
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Ok(response)
+}
+
+/// The request's body as the whole of its input, already valid, when it can be read straight
+/// into the input type: every member of the input travels in the body, the body is declared
+/// as JSON, and `validate::is_valid_body` finds it valid. Most requests are such. The others,
+/// and every invalid one, are assembled into a [`Value`] and validated by `validate::validate`,
+/// which words the answer; both ways apply the same checks (`validate.rs`).
+fn fast_input<'a>(
+    model: &'static model::ServiceModel,
+    operation: Operation,
+    raw: &RawInput<'a>,
+) -> Option<Input<'a>> {
+    let shape = operation.def().body_input(model)?;
+    let valid = codec::json_content_type(raw.headers).is_ok()
+        && validate::is_valid_body(model, shape, raw.body);
+    valid.then_some(Input::Body(raw.body))
 }
 
 /// Runs `operation` on an assembled input object exactly as if it had come over HTTP:
@@ -116,6 +140,24 @@ pub fn call(
     input: Value,
 ) -> Result<Bytes, ApiError> {
     validated_input(operation, &input)?;
+    run(app, ctx, operation, Input::Object(input))
+}
+
+/// An operation's input, valid, on its way to the handler's input type.
+enum Input<'a> {
+    /// An object that passed [`validated_input`].
+    Object(Value),
+    /// A request body that is the whole input and that [`fast_input`] found valid.
+    Body(&'a [u8]),
+}
+
+/// Runs the handler of `operation` on a valid input; 501 for an operation without one.
+fn run(
+    app: &App,
+    ctx: &RequestContext,
+    operation: Operation,
+    input: Input,
+) -> Result<Bytes, ApiError> {
     let Some(invoke) = handler(operation) else {
         return Err(ApiError::protocol(
             ProtocolError::NotImplemented,
@@ -132,11 +174,17 @@ pub fn call(
 /// The checks every input passes before its handler: the model's constraints and the
 /// reserved `aws:` tag prefix.
 pub fn validated_input(operation: Operation, input: &Value) -> Result<(), ApiError> {
-    if let Some(shape) = &operation.def().input {
-        let model = model::model(operation.service());
-        validate::validate(model, shape.shape.resolve(model), input)?;
+    let Some(shape) = &operation.def().input else { return Ok(()) };
+    let model = model::model(operation.service());
+    let shape = shape.shape.resolve(model);
+    validate::validate(model, shape, input)?;
+    // A `tags` the input does not have is an unknown member, which AWS ignores.
+    match shape {
+        model::Shape::Structure { members, .. } if members.contains_key(tags::MEMBER) => {
+            tags::refuse_reserved_keys(input)
+        }
+        _ => Ok(()),
     }
-    tags::refuse_reserved_keys(input)
 }
 
 /// Runs `f` under the exclusive lock of the caller's scope: for front doors that call a
@@ -162,8 +210,8 @@ fn check_modeled(operation: Operation, error: &ApiError) {
     }
 }
 
-/// A handler made callable on the validated input object.
-type Invoke = fn(&App, &RequestContext, Value) -> Result<Bytes, ApiError>;
+/// A handler made callable on a valid input.
+type Invoke = fn(&App, &RequestContext, Input) -> Result<Bytes, ApiError>;
 
 /// Whether ivs-local implements an operation (the others answer 501).
 pub fn is_implemented(operation: Operation) -> bool {
@@ -344,10 +392,10 @@ type WriteFn<I, O> = fn(&RequestContext, &mut RegionState, I) -> Result<O, ApiEr
 fn invoke_read<I: DeserializeOwned, O: Serialize + WriteJson>(
     app: &App,
     ctx: &RequestContext,
-    input: Value,
+    input: Input,
     f: ReadFn<I, O>,
 ) -> Result<Bytes, ApiError> {
-    let input = decode(input)?;
+    let input = decode_input(input)?;
     let scope = app.store.scope_or_scratch(&ctx.account, &ctx.region);
     let output = f(ctx, &scope.read(), input)?;
     encode(&output)
@@ -357,24 +405,31 @@ fn invoke_read<I: DeserializeOwned, O: Serialize + WriteJson>(
 fn invoke_write<I: DeserializeOwned, O: Serialize + WriteJson>(
     app: &App,
     ctx: &RequestContext,
-    input: Value,
+    input: Input,
     f: WriteFn<I, O>,
 ) -> Result<Bytes, ApiError> {
-    let input = decode(input)?;
+    let input = decode_input(input)?;
     let scope = app.store.scope(&ctx.account, &ctx.region);
     let output = f(ctx, &mut scope.write(), input)?;
     encode(&output)
 }
 
+/// The input type of a validated input object.
 pub fn decode<I: DeserializeOwned>(input: Value) -> Result<I, ApiError> {
-    serde_json::from_value(input).map_err(|e| {
-        // Validation passed, so this is a gap between the validator and the generated types.
-        tracing::warn!(error = %e, "validated input did not deserialize");
-        ApiError::protocol(
-            ProtocolError::Serialization,
-            format!("The request could not be read: {e}"),
-        )
-    })
+    serde_json::from_value(input).map_err(undecodable)
+}
+
+fn decode_input<I: DeserializeOwned>(input: Input) -> Result<I, ApiError> {
+    match input {
+        Input::Object(object) => decode(object),
+        Input::Body(body) => serde_json::from_slice(body).map_err(undecodable),
+    }
+}
+
+fn undecodable(e: serde_json::Error) -> ApiError {
+    // Validation passed, so this is a gap between the validator and the generated types.
+    tracing::warn!(error = %e, "validated input did not deserialize");
+    ApiError::protocol(ProtocolError::Serialization, format!("The request could not be read: {e}"))
 }
 
 fn encode<O: Serialize + WriteJson>(output: &O) -> Result<Bytes, ApiError> {

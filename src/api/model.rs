@@ -7,8 +7,10 @@
 
 use super::types::{ivs, ivs_realtime};
 use regex::Regex;
+use regex_automata::Anchored;
 use regex_automata::dfa::{Automaton, StartKind, dense};
-use regex_automata::{Anchored, Input};
+use regex_automata::util::primitives::StateID;
+use regex_automata::util::start;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -158,6 +160,27 @@ pub struct OperationDef {
     pub input: Option<ShapeRef>,
     #[serde(default)]
     pub errors: Vec<ShapeRef>,
+    /// [`OperationDef::body_input`], found on first use.
+    #[serde(skip)]
+    body_input: OnceLock<Option<&'static Shape>>,
+}
+
+impl OperationDef {
+    /// The input's shape, when every member of it travels in the JSON body (none in a label,
+    /// the query string or a header), so that the body is the whole input.
+    pub fn body_input(&self, model: &'static ServiceModel) -> Option<&'static Shape> {
+        *self.body_input.get_or_init(|| {
+            let shape = self.input.as_ref()?.shape.resolve(model);
+            match shape {
+                Shape::Structure { members, .. }
+                    if members.values().all(|m| m.location.is_none()) =>
+                {
+                    Some(shape)
+                }
+                _ => None,
+            }
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -300,7 +323,7 @@ pub struct Pattern {
     /// The pattern as a full DFA, which answers a short value in a few instructions a byte
     /// where `Regex::is_match` first spends several hundred on choosing an engine and taking a
     /// cache from its pool. `None` for a pattern the DFA cannot hold (over the size limit).
-    dfa: OnceLock<Option<Box<dense::DFA<Vec<u32>>>>>,
+    dfa: OnceLock<Option<Dfa>>,
     /// The `Regex`, built only when it is needed: for a pattern without a DFA and, in debug
     /// builds, to check every answer of the DFA against.
     regex: OnceLock<Regex>,
@@ -321,12 +344,10 @@ impl Pattern {
         let Some(dfa) = self.dfa.get_or_init(|| self.build_dfa()) else {
             return self.regex().is_match(value);
         };
-        let input = Input::new(value).anchored(Anchored::Yes).earliest(true);
-        // An error is a byte the DFA gave up on, which a DFA without Unicode word boundaries
+        // `None` is a byte the DFA gave up on, which a DFA without Unicode word boundaries
         // never meets; the regex answers then.
-        let matched = match dfa.try_search_fwd(&input) {
-            Ok(found) => found.is_some(),
-            Err(_) => return self.regex().is_match(value),
+        let Some(matched) = dfa.matches_whole(value.as_bytes()) else {
+            return self.regex().is_match(value);
         };
         debug_assert_eq!(matched, self.regex().is_match(value), "{} on {value:?}", self.source);
         matched
@@ -336,12 +357,14 @@ impl Pattern {
         format!("^(?:{})$", self.source)
     }
 
-    fn build_dfa(&self) -> Option<Box<dense::DFA<Vec<u32>>>> {
+    fn build_dfa(&self) -> Option<Dfa> {
         let config = dense::Config::new()
             .start_kind(StartKind::Anchored)
             .dfa_size_limit(Some(DFA_SIZE_LIMIT))
             .determinize_size_limit(Some(DFA_SIZE_LIMIT));
-        dense::Builder::new().configure(config).build(&self.anchored()).ok().map(Box::new)
+        let dfa = dense::Builder::new().configure(config).build(&self.anchored()).ok()?;
+        let start = dfa.start_state(&start::Config::new().anchored(Anchored::Yes)).ok()?;
+        Some(Dfa { dfa: Box::new(dfa), start })
     }
 
     fn regex(&self) -> &Regex {
@@ -349,6 +372,36 @@ impl Pattern {
             Regex::new(&self.anchored())
                 .unwrap_or_else(|e| panic!("model pattern {:?} does not compile: {e}", self.source))
         })
+    }
+}
+
+/// An anchored pattern's DFA and the state every value starts from.
+#[derive(Debug)]
+struct Dfa {
+    dfa: Box<dense::DFA<Vec<u32>>>,
+    start: StateID,
+}
+
+impl Dfa {
+    /// Whether the pattern (`^(?:...)$`) matches the whole of `value`: one transition a byte,
+    /// then the end of input. A search (`try_search_fwd`) answers the same but first sets up
+    /// for finding where a match ends, which cost as much as the walk on a 60-byte ARN. `None`
+    /// if the DFA gives up on a byte.
+    fn matches_whole(&self, value: &[u8]) -> Option<bool> {
+        let dfa = &*self.dfa;
+        let mut state = self.start;
+        for &byte in value {
+            state = dfa.next_state(state, byte);
+            if dfa.is_special_state(state) {
+                if dfa.is_dead_state(state) {
+                    return Some(false);
+                }
+                if dfa.is_quit_state(state) {
+                    return None;
+                }
+            }
+        }
+        Some(dfa.is_match_state(dfa.next_eoi_state(state)))
     }
 }
 

@@ -17,18 +17,15 @@ const MAX_TAGS: usize = 50;
 /// letter case (AWS's tagging rules).
 const RESERVED_PREFIX: &str = "aws:";
 
-/// Refuses a request whose `tags` (every IVS operation that sets tags names them so: the
-/// Create* operations and TagResource, in both services) uses the reserved `aws:` prefix.
-/// The models do not say this, so it runs beside validation, once for every way in.
+/// The input member that sets tags, in every IVS operation that sets them (the Create*
+/// operations and TagResource, in both services).
+pub const MEMBER: &str = "tags";
+
+/// Refuses an input whose [`MEMBER`] uses the reserved `aws:` prefix. The models do not say
+/// this, so it runs beside validation, once for every way in.
 pub fn refuse_reserved_keys(input: &serde_json::Value) -> Result<(), ApiError> {
-    let Some(tags) = input.get("tags").and_then(|t| t.as_object()) else { return Ok(()) };
-    let reserved: Vec<&str> = tags
-        .keys()
-        .filter(|k| {
-            k.get(..RESERVED_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(RESERVED_PREFIX))
-        })
-        .map(String::as_str)
-        .collect();
+    let Some(tags) = input.get(MEMBER).and_then(|t| t.as_object()) else { return Ok(()) };
+    let reserved: Vec<&str> = tags.keys().filter(|k| is_reserved(k)).map(String::as_str).collect();
     if reserved.is_empty() {
         return Ok(());
     }
@@ -44,6 +41,11 @@ pub fn refuse_reserved_keys(input: &serde_json::Value) -> Result<(), ApiError> {
         })
         .collect();
     Err(ApiError::validation(format!("{n} validation {noun} detected: {}", each.join("; "))))
+}
+
+/// Whether a tag key uses the reserved prefix.
+pub fn is_reserved(key: &str) -> bool {
+    key.get(..RESERVED_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(RESERVED_PREFIX))
 }
 
 fn parse(arn: &str) -> Result<Arn, ApiError> {

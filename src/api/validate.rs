@@ -8,6 +8,7 @@
 //! never repeat these checks. A JSON `null` counts as an absent member.
 
 use super::model::{ServiceModel, Shape};
+use super::tags;
 use crate::error::ApiError;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
@@ -35,13 +36,7 @@ struct Validator {
 }
 
 impl Validator {
-    fn fail(
-        &mut self,
-        value: Option<&Value>,
-        sensitive: bool,
-        path: &Path,
-        constraint: impl std::fmt::Display,
-    ) {
+    fn fail(&mut self, value: Option<&Value>, sensitive: bool, path: &Path, fault: Fault) {
         let shown = match value {
             None | Some(Value::Null) => "null".to_string(),
             Some(_) if sensitive => "[sensitive]".to_string(),
@@ -49,7 +44,7 @@ impl Validator {
             Some(other) => format!("'{other}'"),
         };
         self.errors.push(format!(
-            "Value {shown} at '{path}' failed to satisfy constraint: Member {constraint}"
+            "Value {shown} at '{path}' failed to satisfy constraint: Member {fault}"
         ));
     }
 
@@ -62,7 +57,7 @@ impl Validator {
                         Some(value),
                         false,
                         path,
-                        "must be a structure (a JSON object)",
+                        Fault::Type("a structure (a JSON object)"),
                     );
                 };
                 // Both are in name order (`serde_json::Map` is a `BTreeMap`; a test checks it),
@@ -76,7 +71,7 @@ impl Validator {
                     }
                     match entries.next_if(|(key, _)| *key == name).map(|(_, v)| v) {
                         None | Some(Value::Null) if required.contains(name) => {
-                            self.fail(None, false, &Path::Member(path, name), "must not be null")
+                            self.fail(None, false, &Path::Member(path, name), Fault::Null)
                         }
                         None | Some(Value::Null) => {}
                         Some(v) => {
@@ -85,105 +80,55 @@ impl Validator {
                     }
                 }
             }
-            Shape::String { min, max, pattern, enum_values, sensitive } => {
+            Shape::String { sensitive, .. } => {
                 let Some(s) = value.as_str() else {
-                    return self.fail(Some(value), *sensitive, path, "must be a string");
+                    return self.fail(Some(value), *sensitive, path, Fault::Type("a string"));
                 };
-                let len = s.chars().count() as u64;
-                if let Some(min) = *min
-                    && len < min
-                {
-                    self.fail(
-                        Some(value),
-                        *sensitive,
-                        path,
-                        format!("must have length greater than or equal to {min}"),
-                    );
-                }
-                if let Some(max) = *max
-                    && len > max
-                {
-                    self.fail(
-                        Some(value),
-                        *sensitive,
-                        path,
-                        format!("must have length less than or equal to {max}"),
-                    );
-                }
-                if let Some(p) = pattern
-                    && !p.is_match(s)
-                {
-                    self.fail(
-                        Some(value),
-                        *sensitive,
-                        path,
-                        format!("must satisfy regular expression pattern: {}", p.source),
-                    );
-                }
-                if let Some(values) = enum_values
-                    && !values.iter().any(|v| v == s)
-                {
-                    self.fail(
-                        Some(value),
-                        *sensitive,
-                        path,
-                        format!("must satisfy enum value set: [{}]", values.join(", ")),
-                    );
-                }
+                string_faults(shape, s, |fault| self.fail(Some(value), *sensitive, path, fault));
             }
-            Shape::Integer { min, max } => {
-                let (lo, hi) = (min.unwrap_or(i32::MIN as i64), max.unwrap_or(i32::MAX as i64));
-                self.check_integer(value, path, lo, hi);
-            }
-            Shape::Long { min, max } => {
-                self.check_integer(value, path, min.unwrap_or(i64::MIN), max.unwrap_or(i64::MAX));
+            Shape::Integer { .. } | Shape::Long { .. } => {
+                let (lo, hi) = integer_bounds(shape);
+                let Some(n) = value.as_i64() else {
+                    let fault = if value.as_u64().is_some() {
+                        Fault::AtMost(Bound::Integer(hi))
+                    } else {
+                        Fault::Type("an integer")
+                    };
+                    return self.fail(Some(value), false, path, fault);
+                };
+                integer_faults(n, lo, hi, |fault| self.fail(Some(value), false, path, fault));
             }
             Shape::Float { min, max } | Shape::Double { min, max } => {
                 let Some(n) = value.as_f64() else {
-                    return self.fail(Some(value), false, path, "must be a number");
+                    return self.fail(Some(value), false, path, Fault::Type("a number"));
                 };
-                if let Some(min) = *min
-                    && n < min
-                {
-                    self.fail(
-                        Some(value),
-                        false,
-                        path,
-                        format!("must have value greater than or equal to {min}"),
-                    );
-                }
-                if let Some(max) = *max
-                    && n > max
-                {
-                    self.fail(
-                        Some(value),
-                        false,
-                        path,
-                        format!("must have value less than or equal to {max}"),
-                    );
-                }
+                float_faults(n, *min, *max, |fault| self.fail(Some(value), false, path, fault));
             }
             Shape::Boolean {} => {
                 if !value.is_boolean() {
-                    self.fail(Some(value), false, path, "must be a boolean");
+                    self.fail(Some(value), false, path, Fault::Type("a boolean"));
                 }
             }
             Shape::Timestamp {} => {
-                let ok =
-                    value.as_str().is_some_and(|s| DateTime::from_str(s, Format::DateTime).is_ok());
-                if !ok {
-                    self.fail(Some(value), false, path, "must be an ISO 8601 timestamp");
+                if !value.as_str().is_some_and(is_timestamp) {
+                    self.fail(Some(value), false, path, Fault::Type("an ISO 8601 timestamp"));
                 }
             }
             Shape::List { member, min, max } => {
                 let Some(items) = value.as_array() else {
-                    return self.fail(Some(value), false, path, "must be a list (a JSON array)");
+                    return self.fail(
+                        Some(value),
+                        false,
+                        path,
+                        Fault::Type("a list (a JSON array)"),
+                    );
                 };
-                self.check_size(value, path, items.len() as u64, *min, *max);
+                let len = items.len() as u64;
+                size_faults(len, *min, *max, |fault| self.fail(Some(value), false, path, fault));
                 for (i, item) in items.iter().enumerate() {
                     let child = Path::Item(path, i + 1);
                     if item.is_null() {
-                        self.fail(None, false, &child, "must not be null");
+                        self.fail(None, false, &child, Fault::Null);
                     } else {
                         self.check(member.shape.resolve(model), item, &child);
                     }
@@ -191,9 +136,15 @@ impl Validator {
             }
             Shape::Map { key, value: value_shape, min, max } => {
                 let Some(entries) = value.as_object() else {
-                    return self.fail(Some(value), false, path, "must be a map (a JSON object)");
+                    return self.fail(
+                        Some(value),
+                        false,
+                        path,
+                        Fault::Type("a map (a JSON object)"),
+                    );
                 };
-                self.check_size(value, path, entries.len() as u64, *min, *max);
+                let len = entries.len() as u64;
+                size_faults(len, *min, *max, |fault| self.fail(Some(value), false, path, fault));
                 for (k, v) in entries {
                     self.check(
                         key.shape.resolve(model),
@@ -201,7 +152,7 @@ impl Validator {
                         &Path::Key(path),
                     );
                     if v.is_null() {
-                        self.fail(None, false, &Path::Member(path, k), "must not be null");
+                        self.fail(None, false, &Path::Member(path, k), Fault::Null);
                     } else {
                         self.check(value_shape.shape.resolve(model), v, &Path::Member(path, k));
                     }
@@ -209,62 +160,344 @@ impl Validator {
             }
         }
     }
+}
 
-    fn check_integer(&mut self, value: &Value, path: &Path, min: i64, max: i64) {
-        let Some(n) = value.as_i64() else {
-            let constraint = if value.is_number() && value.as_u64().is_some() {
-                format!("must have value less than or equal to {max}")
-            } else {
-                "must be an integer".to_string()
-            };
-            return self.fail(Some(value), false, path, constraint);
-        };
-        if n < min {
-            self.fail(
-                Some(value),
-                false,
-                path,
-                format!("must have value greater than or equal to {min}"),
-            );
+/// A constraint a value breaks, as AWS words it after "Member ".
+enum Fault<'a> {
+    /// A required member, a list item or a map value that is absent or `null`.
+    Null,
+    /// The wrong JSON type: "must be {0}", "a string".
+    Type(&'static str),
+    LengthAtLeast(u64),
+    LengthAtMost(u64),
+    Pattern(&'a str),
+    Enum(&'a [String]),
+    AtLeast(Bound),
+    AtMost(Bound),
+}
+
+/// A number range's end, written as the model has it.
+#[derive(Clone, Copy)]
+enum Bound {
+    Integer(i64),
+    Float(f64),
+}
+
+impl std::fmt::Display for Fault<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::Null => f.write_str("must not be null"),
+            Fault::Type(kind) => write!(f, "must be {kind}"),
+            Fault::LengthAtLeast(min) => {
+                write!(f, "must have length greater than or equal to {min}")
+            }
+            Fault::LengthAtMost(max) => write!(f, "must have length less than or equal to {max}"),
+            Fault::Pattern(source) => {
+                write!(f, "must satisfy regular expression pattern: {source}")
+            }
+            Fault::Enum(values) => {
+                write!(f, "must satisfy enum value set: [{}]", values.join(", "))
+            }
+            Fault::AtLeast(bound) => write!(f, "must have value greater than or equal to {bound}"),
+            Fault::AtMost(bound) => write!(f, "must have value less than or equal to {bound}"),
         }
-        if n > max {
-            self.fail(
-                Some(value),
-                false,
-                path,
-                format!("must have value less than or equal to {max}"),
-            );
+    }
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bound::Integer(n) => write!(f, "{n}"),
+            Bound::Float(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+// The checks of one value, shared by both walks: each reports every constraint the value
+// breaks, in the order the messages list them.
+
+/// A string shape's length (in characters), pattern and enum.
+fn string_faults<'s>(shape: &'s Shape, s: &str, mut fault: impl FnMut(Fault<'s>)) {
+    let Shape::String { min, max, pattern, enum_values, .. } = shape else { return };
+    // A character is one to four bytes: count them only when the number of bytes leaves the
+    // answer open. Otherwise the byte count is within both bounds, as the characters are.
+    let bytes = s.len() as u64;
+    let open = min.is_some_and(|min| bytes.div_ceil(4) < min) || max.is_some_and(|max| bytes > max);
+    let len = if open { s.chars().count() as u64 } else { bytes };
+    if let Some(min) = *min
+        && len < min
+    {
+        fault(Fault::LengthAtLeast(min));
+    }
+    if let Some(max) = *max
+        && len > max
+    {
+        fault(Fault::LengthAtMost(max));
+    }
+    if let Some(p) = pattern
+        && !p.is_match(s)
+    {
+        fault(Fault::Pattern(&p.source));
+    }
+    if let Some(values) = enum_values
+        && !values.iter().any(|v| v == s)
+    {
+        fault(Fault::Enum(values));
+    }
+}
+
+/// An integer or long shape's range, its type's when the model gives none.
+fn integer_bounds(shape: &Shape) -> (i64, i64) {
+    match *shape {
+        Shape::Integer { min, max } => {
+            (min.unwrap_or(i32::MIN as i64), max.unwrap_or(i32::MAX as i64))
+        }
+        Shape::Long { min, max } => (min.unwrap_or(i64::MIN), max.unwrap_or(i64::MAX)),
+        _ => (i64::MIN, i64::MAX),
+    }
+}
+
+fn integer_faults(n: i64, min: i64, max: i64, mut fault: impl FnMut(Fault<'static>)) {
+    if n < min {
+        fault(Fault::AtLeast(Bound::Integer(min)));
+    }
+    if n > max {
+        fault(Fault::AtMost(Bound::Integer(max)));
+    }
+}
+
+fn float_faults(n: f64, min: Option<f64>, max: Option<f64>, mut fault: impl FnMut(Fault<'static>)) {
+    if let Some(min) = min
+        && n < min
+    {
+        fault(Fault::AtLeast(Bound::Float(min)));
+    }
+    if let Some(max) = max
+        && n > max
+    {
+        fault(Fault::AtMost(Bound::Float(max)));
+    }
+}
+
+/// A list's or a map's number of entries.
+fn size_faults(
+    len: u64,
+    min: Option<u64>,
+    max: Option<u64>,
+    mut fault: impl FnMut(Fault<'static>),
+) {
+    if let Some(min) = min
+        && len < min
+    {
+        fault(Fault::LengthAtLeast(min));
+    }
+    if let Some(max) = max
+        && len > max
+    {
+        fault(Fault::LengthAtMost(max));
+    }
+}
+
+fn is_timestamp(s: &str) -> bool {
+    DateTime::from_str(s, Format::DateTime).is_ok()
+}
+
+/// Whether `body`, a JSON object that is the whole of an operation's input, satisfies
+/// `shape` and the reserved-tag rule, read as it stands instead of as a [`Value`]: the
+/// checks of [`validate`], one value at a time, and none of its allocations. `true` promises
+/// that `validate` accepts the body's object and that serde reads the body as the input type
+/// as it would read that object. `false` says nothing about why: a body that breaks a
+/// constraint, or one this reading leaves to [`validate`] (an escaped key, a key given twice,
+/// anything but an object), goes the way every other input goes, which words the answer.
+pub fn is_valid_body(model: &'static ServiceModel, shape: &'static Shape, body: &[u8]) -> bool {
+    use serde::de::DeserializeSeed;
+    let mut reader = serde_json::Deserializer::from_slice(body);
+    let check = Check { model, shape, tags: false, input: true };
+    check.deserialize(&mut reader).is_ok() && reader.end().is_ok()
+}
+
+/// [`is_valid_body`]'s reading of one value against its shape; any error means "not valid".
+#[derive(Clone, Copy)]
+struct Check {
+    model: &'static ServiceModel,
+    shape: &'static Shape,
+    /// This value is the input's `tags` map, whose keys may not use the reserved prefix.
+    tags: bool,
+    /// This value is the input itself.
+    input: bool,
+}
+
+impl Check {
+    fn of(self, shape: &'static Shape) -> Check {
+        Check { shape, tags: false, input: false, ..self }
+    }
+}
+
+fn invalid<E: serde::de::Error>() -> E {
+    E::custom("invalid")
+}
+
+fn valid<E: serde::de::Error>(ok: bool) -> Result<(), E> {
+    if ok { Ok(()) } else { Err(invalid()) }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Check {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        match self.shape {
+            Shape::Structure { .. } | Shape::Map { .. } => d.deserialize_map(self),
+            Shape::List { .. } => d.deserialize_seq(self),
+            Shape::String { .. } | Shape::Timestamp {} => d.deserialize_str(self),
+            Shape::Integer { .. } | Shape::Long { .. } => d.deserialize_i64(self),
+            Shape::Float { .. } | Shape::Double { .. } => d.deserialize_f64(self),
+            Shape::Boolean {} => d.deserialize_bool(self),
+        }
+    }
+}
+
+/// A member's, a list item's or a map value's value: `None` for `null`, which [`validate`]
+/// counts as absent.
+struct Present(Check);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Present {
+    type Value = bool;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Present {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a value or null")
+    }
+
+    fn visit_none<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        use serde::de::DeserializeSeed;
+        self.0.deserialize(d).map(|()| true)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Check {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a value of the input's shape")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        match self.shape {
+            Shape::Structure { members, required } => {
+                // Members by their place in `members`, to refuse one given twice (serde's
+                // reading of the input type refuses it too; `validate` would take the last).
+                let mut seen = 0u64;
+                let mut required_seen = 0;
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    let Some((at, (name, member))) =
+                        members.iter().enumerate().find(|(_, (name, _))| name.as_str() == key)
+                    else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        continue;
+                    };
+                    let bit = 1u64.checked_shl(at as u32).ok_or_else(invalid)?;
+                    valid(seen & bit == 0)?;
+                    seen |= bit;
+                    let check = Check {
+                        tags: self.input && name == tags::MEMBER,
+                        ..self.of(member.shape.resolve(self.model))
+                    };
+                    if map.next_value_seed(Present(check))? && required.contains(name) {
+                        required_seen += 1;
+                    }
+                }
+                valid(required_seen == required.len())
+            }
+            Shape::Map { key, value, min, max } => {
+                let (key, value) = (key.shape.resolve(self.model), value.shape.resolve(self.model));
+                // Keys so far, to refuse one given twice: the map would keep only the last.
+                let mut keys: smallvec::SmallVec<[&'de str; 8]> = smallvec::SmallVec::new();
+                while let Some(k) = map.next_key::<&'de str>()? {
+                    let mut ok = !(keys.contains(&k) || self.tags && tags::is_reserved(k));
+                    string_faults(key, k, |_| ok = false);
+                    valid(ok)?;
+                    keys.push(k);
+                    valid(map.next_value_seed(Present(self.of(value)))?)?;
+                }
+                let mut ok = true;
+                size_faults(keys.len() as u64, *min, *max, |_| ok = false);
+                valid(ok)
+            }
+            _ => Err(invalid()),
         }
     }
 
-    fn check_size(
-        &mut self,
-        value: &Value,
-        path: &Path,
-        len: u64,
-        min: Option<u64>,
-        max: Option<u64>,
-    ) {
-        if let Some(min) = min
-            && len < min
-        {
-            self.fail(
-                Some(value),
-                false,
-                path,
-                format!("must have length greater than or equal to {min}"),
-            );
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        let Shape::List { member, min, max } = self.shape else { return Err(invalid()) };
+        let item = self.of(member.shape.resolve(self.model));
+        let mut len = 0;
+        while let Some(present) = items.next_element_seed(Present(item))? {
+            valid(present)?;
+            len += 1;
         }
-        if let Some(max) = max
-            && len > max
-        {
-            self.fail(
-                Some(value),
-                false,
-                path,
-                format!("must have length less than or equal to {max}"),
-            );
+        let mut ok = true;
+        size_faults(len, *min, *max, |_| ok = false);
+        valid(ok)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<(), E> {
+        let mut ok = true;
+        match self.shape {
+            Shape::String { .. } => string_faults(self.shape, s, |_| ok = false),
+            Shape::Timestamp {} => ok = is_timestamp(s),
+            _ => ok = false,
         }
+        valid(ok)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<(), E> {
+        let mut ok = true;
+        match *self.shape {
+            Shape::Integer { .. } | Shape::Long { .. } => {
+                let (min, max) = integer_bounds(self.shape);
+                integer_faults(n, min, max, |_| ok = false);
+            }
+            Shape::Float { min, max } | Shape::Double { min, max } => {
+                float_faults(n as f64, min, max, |_| ok = false)
+            }
+            _ => ok = false,
+        }
+        valid(ok)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<(), E> {
+        match *self.shape {
+            Shape::Float { min, max } | Shape::Double { min, max } => {
+                let mut ok = true;
+                float_faults(n as f64, min, max, |_| ok = false);
+                valid(ok)
+            }
+            _ => self.visit_i64(i64::try_from(n).map_err(|_| invalid::<E>())?),
+        }
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<(), E> {
+        let (Shape::Float { min, max } | Shape::Double { min, max }) = *self.shape else {
+            return Err(invalid());
+        };
+        let mut ok = true;
+        float_faults(n, min, max, |_| ok = false);
+        valid(ok)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        valid(matches!(self.shape, Shape::Boolean {}))
     }
 }
 
