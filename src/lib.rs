@@ -16,10 +16,12 @@
 //! 3. `api/routing.rs` maps (method, path) to (service, operation) from the models' `http`
 //!    traits; `/tags/{arn}` goes to the service owning the ARN's resource type.
 //! 4. `api/codec.rs` gathers the input from body, labels and query into one JSON object, and
-//!    `api/validate.rs` checks it against the model's input shape.
+//!    `api/validate.rs` checks it against the model's input shape. (When the body is the
+//!    whole input, `api/validate.rs` first checks the body as it stands; if it passes, step 5
+//!    reads it straight from the bytes, and only a body that fails takes this step.)
 //! 5. serde turns it into the generated input type (`api/types/`), and the handler in
-//!    `api/ivs/` or `api/tags.rs` (`api/ivs_realtime/` as that service grows) runs under the
-//!    (account, region)'s lock in `store/`.
+//!    `api/ivs/`, `api/ivs_realtime/` or `api/tags.rs` runs under the (account, region)'s
+//!    lock in `store/`.
 //! 6. The generated output type is serialized with the operation's modeled status; errors are
 //!    rendered by `error.rs`.
 

@@ -632,11 +632,18 @@ fn the_body_check_accepts_exactly_what_validation_accepts() {
         for (name, value) in [("zz", json!(1)), ("Tags", json!({"aws:k": "v"}))]
             .into_iter()
             .chain([("tags", json!({"aws:k": "v"})), ("tags", json!({"k": 1}))])
+            .chain([("zz", json!({"a": [1, {"b": null}], "c": "d"}))])
         {
             let mut doc = base.clone();
             doc[name] = value;
             bodies.push(doc.to_string());
         }
+        // Not JSON, though only where a value is decoded: a lone surrogate, in an unknown
+        // member and in every string member.
+        let rest = &text[1..];
+        let comma = if rest.starts_with('}') { "" } else { "," };
+        bodies.push(format!("{{\"zz\":\"a\\ud800\"{comma}{rest}"));
+        bodies.push(format!("{{\"zz\":[{{\"y\":\"\\udc00\"}}]{comma}{rest}"));
         let mut at = Vec::new();
         places(&base, Vec::new(), &mut at);
         for steps in at.iter().filter(|s| !s.is_empty()) {
@@ -669,6 +676,19 @@ fn the_body_check_accepts_exactly_what_validation_accepts() {
                 }
             }
         }
+        // A lone surrogate in the first string member.
+        if let Some(at) = text.find(":\"") {
+            bodies.push(format!("{}:\"\\ud800{}", &text[..at], &text[at + 2..]));
+        }
+        // Bytes that are not UTF-8, in an unknown member's string.
+        let mut bytes = b"{\"zz\":\"a".to_vec();
+        bytes.extend([0xff, 0xfe, b'"']);
+        bytes.extend(format!("{comma}{rest}").into_bytes());
+        assert!(
+            !validate::is_valid_body(model, shape, &bytes),
+            "{} with bytes not UTF-8",
+            op.name()
+        );
         for body in &bodies {
             let fast = validate::is_valid_body(model, shape, body.as_bytes());
             let object = serde_json::from_str::<Value>(body).ok().filter(Value::is_object);

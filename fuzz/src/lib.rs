@@ -23,6 +23,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
+use ivs_local::api::model::{Operation, model};
+use ivs_local::api::validate::is_valid_body;
+use ivs_local::api::validated_input;
 use ivs_local::server::{Config, router};
 use serde_json::{Value, json};
 use std::sync::LazyLock;
@@ -185,6 +188,39 @@ pub fn run(data: &[u8]) {
             );
         }
     });
+}
+
+/// The operations whose body is their whole input, in the order the `body_check` target's
+/// first byte picks them.
+pub fn body_operations() -> &'static [Operation] {
+    static OPERATIONS: LazyLock<Vec<Operation>> = LazyLock::new(|| {
+        Operation::all().filter(|op| op.def().body_input(model(op.service())).is_some()).collect()
+    });
+    &OPERATIONS
+}
+
+/// The `body_check` target: the first byte picks an operation, the rest is its body.
+pub fn body_check(data: &[u8]) {
+    let Some((&pick, body)) = data.split_first() else { return };
+    let operations = body_operations();
+    let op = operations[usize::from(pick) % operations.len()];
+    let model = model(op.service());
+    let shape = op.def().body_input(model).expect("a body-only operation");
+    if !is_valid_body(model, shape, body) {
+        return;
+    }
+    let text = String::from_utf8_lossy(body);
+    let value = match serde_json::from_slice::<Value>(body) {
+        Ok(value) if value.is_object() => value,
+        other => panic!("{}: the body check accepts {text:?}, which reads as {other:?}", op.name()),
+    };
+    if let Err(e) = validated_input(op, &value) {
+        panic!(
+            "{}: the body check accepts {text:?}, which validation refuses: {}",
+            op.name(),
+            e.message
+        );
+    }
 }
 
 #[cfg(test)]

@@ -356,6 +356,63 @@ impl<'de> serde::de::DeserializeSeed<'de> for Check {
     }
 }
 
+/// A value of any shape, read to its end and kept nowhere: an unknown member's, which AWS
+/// ignores once the body has read as JSON.
+#[derive(Clone, Copy)]
+struct Any;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Any {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Any {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        while items.next_element_seed(Any)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(Any)?.is_some() {
+            map.next_value_seed(Any)?;
+        }
+        Ok(())
+    }
+}
+
 /// A member's, a list item's or a map value's value: `None` for `null`, which [`validate`]
 /// counts as absent.
 struct Present(Check);
@@ -403,7 +460,9 @@ impl<'de> serde::de::Visitor<'de> for Check {
                     let Some((at, (name, member))) =
                         members.iter().enumerate().find(|(_, (name, _))| name.as_str() == key)
                     else {
-                        map.next_value::<serde::de::IgnoredAny>()?;
+                        // Read whole, not skipped: a string is only known to be valid (UTF-8,
+                        // escapes that name characters) once it is decoded.
+                        map.next_value_seed(Any)?;
                         continue;
                     };
                     let bit = 1u64.checked_shl(at as u32).ok_or_else(invalid)?;
