@@ -6,6 +6,10 @@
 //! AWS words them (`1 validation error detected: Value 'a b' at 'name' failed to satisfy
 //! constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_]*`). Handlers
 //! never repeat these checks. A JSON `null` counts as an absent member.
+//!
+//! [`validate`] walks an assembled [`Value`]. [`is_valid_body`] applies the same checks (the
+//! `*_faults` functions below) to a body as it stands, without building one, and only says
+//! whether the body passes: a body that does not goes to [`validate`], which says why.
 
 use super::model::{ServiceModel, Shape};
 use super::tags;
@@ -333,6 +337,10 @@ impl Check {
     }
 }
 
+/// The most entries [`is_valid_body`] takes in one map: more than the 50 tags a resource may
+/// have. Maps without a limit in the models (participant attributes) are small in practice.
+const MAP_ENTRIES: usize = 64;
+
 fn invalid<E: serde::de::Error>() -> E {
     E::custom("invalid")
 }
@@ -483,6 +491,9 @@ impl<'de> serde::de::Visitor<'de> for Check {
                 // Keys so far, to refuse one given twice: the map would keep only the last.
                 let mut keys: smallvec::SmallVec<[&'de str; 8]> = smallvec::SmallVec::new();
                 while let Some(k) = map.next_key::<&'de str>()? {
+                    // Each key is compared with all before it: a map past this size goes the
+                    // long way, whose `BTreeMap` finds a key given twice in a few comparisons.
+                    valid(keys.len() < MAP_ENTRIES)?;
                     let mut ok = !(keys.contains(&k) || self.tags && tags::is_reserved(k));
                     string_faults(key, k, |_| ok = false);
                     valid(ok)?;
