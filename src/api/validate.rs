@@ -695,6 +695,44 @@ mod tests {
         );
     }
 
+    /// Lengths are in characters, whether or not they are counted: the byte length decides
+    /// only when every character count it allows is within the bounds.
+    #[test]
+    fn lengths_are_characters_of_one_to_four_bytes() {
+        let shape = Shape::String {
+            min: Some(2),
+            max: Some(3),
+            pattern: None,
+            enum_values: None,
+            sensitive: false,
+        };
+        for s in [
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "é",
+            "éé",
+            "ééé",
+            "éééé",
+            "😀",
+            "😀😀",
+            "😀😀😀",
+            "😀😀😀😀",
+            "a😀",
+        ] {
+            let mut faults = Vec::new();
+            string_faults(&shape, s, |f| faults.push(f.to_string()));
+            let n = s.chars().count();
+            let expected: &[&str] = match n {
+                0..2 => &["must have length greater than or equal to 2"],
+                2..=3 => &[],
+                _ => &["must have length less than or equal to 3"],
+            };
+            assert_eq!(faults, expected, "{s:?}");
+        }
+    }
+
     #[test]
     fn sensitive_values_are_not_echoed() {
         let msg = check(
