@@ -627,7 +627,7 @@ fn the_body_check_accepts_exactly_what_validation_accepts() {
         let base = full(&inputs, ModelInputs::input_shape(op), 4);
         let text = base.to_string();
         assert!(validate::is_valid_body(model, shape, text.as_bytes()), "{} {text}", op.name());
-        let mut bodies = vec![base.to_string(), "{}".into(), " { } ".into(), "[]".into()];
+        let mut bodies = vec![text.clone(), "{}".into(), " { } ".into(), "[]".into()];
         // Members the input does not have, which AWS ignores, whatever they hold.
         for (name, value) in [("zz", json!(1)), ("Tags", json!({"aws:k": "v"}))]
             .into_iter()
@@ -638,8 +638,8 @@ fn the_body_check_accepts_exactly_what_validation_accepts() {
             doc[name] = value;
             bodies.push(doc.to_string());
         }
-        // Not JSON, though only where a value is decoded: a lone surrogate, in an unknown
-        // member and in every string member.
+        // Not JSON, though only where a value is decoded: a lone surrogate in an unknown
+        // member, at the top and nested.
         let rest = &text[1..];
         let comma = if rest.starts_with('}') { "" } else { "," };
         bodies.push(format!("{{\"zz\":\"a\\ud800\"{comma}{rest}"));
@@ -658,22 +658,25 @@ fn the_body_check_accepts_exactly_what_validation_accepts() {
                 (last, place(&mut doc, parent).as_object_mut())
             {
                 let removed = object.remove(name).unwrap();
-                bodies.push(doc.to_string());
-                // The member twice: first odd, then as it was, and the other way round.
-                let text = doc.to_string();
-                let rest = text.strip_prefix('{').unwrap();
-                let comma = if rest.starts_with('}') { "" } else { "," };
-                for (first, second) in [(json!(1), removed.clone()), (removed.clone(), json!(1))] {
-                    let twice = format!("{{\"{name}\":{first},\"{name}\":{second}{comma}{rest}");
-                    if steps.len() == 1 {
-                        bodies.push(twice);
+                let without = doc.to_string();
+                if steps.len() == 1 {
+                    // The member twice, first odd, then as it was, and the other way round;
+                    // and its name escaped.
+                    let others = without.strip_prefix('{').unwrap();
+                    let comma = if others.starts_with('}') { "" } else { "," };
+                    for (first, second) in
+                        [(json!(1), removed.clone()), (removed.clone(), json!(1))]
+                    {
+                        bodies.push(format!(
+                            "{{\"{name}\":{first},\"{name}\":{second}{comma}{others}"
+                        ));
+                    }
+                    if !name.is_empty() {
+                        let escaped = format!("\\u{:04x}{}", name.as_bytes()[0], &name[1..]);
+                        bodies.push(format!("{{\"{escaped}\":{removed}{comma}{others}"));
                     }
                 }
-                // The member's name escaped.
-                if steps.len() == 1 && !name.is_empty() {
-                    let escaped = format!("\\u{:04x}{}", name.as_bytes()[0], &name[1..]);
-                    bodies.push(format!("{{\"{escaped}\":{removed}{comma}{rest}"));
-                }
+                bodies.push(without);
             }
         }
         // A lone surrogate in the first string member.

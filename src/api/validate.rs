@@ -349,6 +349,13 @@ fn valid<E: serde::de::Error>(ok: bool) -> Result<(), E> {
     if ok { Ok(()) } else { Err(invalid()) }
 }
 
+/// Whether one of the `*_faults` checks, given its report, reports nothing.
+fn passes<'s>(check: impl FnOnce(&mut dyn FnMut(Fault<'s>))) -> bool {
+    let mut ok = true;
+    check(&mut |_| ok = false);
+    ok
+}
+
 impl<'de> serde::de::DeserializeSeed<'de> for Check {
     type Value = ();
 
@@ -494,15 +501,13 @@ impl<'de> serde::de::Visitor<'de> for Check {
                     // Each key is compared with all before it: a map past this size goes the
                     // long way, whose `BTreeMap` finds a key given twice in a few comparisons.
                     valid(keys.len() < MAP_ENTRIES)?;
-                    let mut ok = !(keys.contains(&k) || self.tags && tags::is_reserved(k));
-                    string_faults(key, k, |_| ok = false);
-                    valid(ok)?;
+                    let given_twice = keys.contains(&k);
+                    let reserved = self.tags && tags::is_reserved(k);
+                    valid(!given_twice && !reserved && passes(|f| string_faults(key, k, f)))?;
                     keys.push(k);
                     valid(map.next_value_seed(Present(self.of(value)))?)?;
                 }
-                let mut ok = true;
-                size_faults(keys.len() as u64, *min, *max, |_| ok = false);
-                valid(ok)
+                valid(passes(|f| size_faults(keys.len() as u64, *min, *max, f)))
             }
             _ => Err(invalid()),
         }
@@ -516,42 +521,34 @@ impl<'de> serde::de::Visitor<'de> for Check {
             valid(present)?;
             len += 1;
         }
-        let mut ok = true;
-        size_faults(len, *min, *max, |_| ok = false);
-        valid(ok)
+        valid(passes(|f| size_faults(len, *min, *max, f)))
     }
 
     fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<(), E> {
-        let mut ok = true;
-        match self.shape {
-            Shape::String { .. } => string_faults(self.shape, s, |_| ok = false),
-            Shape::Timestamp {} => ok = is_timestamp(s),
-            _ => ok = false,
-        }
-        valid(ok)
+        valid(match self.shape {
+            Shape::String { .. } => passes(|f| string_faults(self.shape, s, f)),
+            Shape::Timestamp {} => is_timestamp(s),
+            _ => false,
+        })
     }
 
     fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<(), E> {
-        let mut ok = true;
-        match *self.shape {
+        valid(match *self.shape {
             Shape::Integer { .. } | Shape::Long { .. } => {
                 let (min, max) = integer_bounds(self.shape);
-                integer_faults(n, min, max, |_| ok = false);
+                passes(|f| integer_faults(n, min, max, f))
             }
             Shape::Float { min, max } | Shape::Double { min, max } => {
-                float_faults(n as f64, min, max, |_| ok = false)
+                passes(|f| float_faults(n as f64, min, max, f))
             }
-            _ => ok = false,
-        }
-        valid(ok)
+            _ => false,
+        })
     }
 
     fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<(), E> {
         match *self.shape {
             Shape::Float { min, max } | Shape::Double { min, max } => {
-                let mut ok = true;
-                float_faults(n as f64, min, max, |_| ok = false);
-                valid(ok)
+                valid(passes(|f| float_faults(n as f64, min, max, f)))
             }
             _ => self.visit_i64(i64::try_from(n).map_err(|_| invalid::<E>())?),
         }
@@ -561,9 +558,7 @@ impl<'de> serde::de::Visitor<'de> for Check {
         let (Shape::Float { min, max } | Shape::Double { min, max }) = *self.shape else {
             return Err(invalid());
         };
-        let mut ok = true;
-        float_faults(n, min, max, |_| ok = false);
-        valid(ok)
+        valid(passes(|f| float_faults(n, min, max, f)))
     }
 
     fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
