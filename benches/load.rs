@@ -676,7 +676,9 @@ fn emulator_command(binary: &Path, port: u16, rust_log: &str) -> Command {
 
 /// Where the servers start, for the report.
 fn sessions() -> &'static str {
-    if SAME_SESSION.load(Ordering::Relaxed) {
+    if !cfg!(target_os = "linux") {
+        "in the benchmark's session (autogroup is Linux's)"
+    } else if SAME_SESSION.load(Ordering::Relaxed) {
         "in the load generator's session (--same-session)"
     } else {
         "each in a session of its own"
