@@ -22,21 +22,21 @@
 //!    session of 10,000 participants.
 //!
 //! Client and servers share the machine's cores; all traffic goes to 127.0.0.1 and every loop is
-//! bounded by a count and a deadline. Each server starts in a session of its own, as a server
-//! does in a container or under a service manager, so the scheduler shares the cores between
-//! it and the load generator before sharing them between threads (see [`own_session`]). Each load row gives the server's and the client's CPU time
-//! and the context switches of the server's and the client's threads per request: when the
-//! server is the slower side, the client's threads run out of work, sleep, and preempt the
-//! server's workers when its answers wake them, which costs both sides CPU and widens the
-//! latency tail. The client does nearly the same work whatever the server (the emulator's
-//! answers have three more headers), yet its CPU time per request grows with the server's,
-//! most likely because the two share caches as well as cores. A results table is printed at
-//! the end, closing with the targets of issue 9 point 6 (throughput and p99 against
-//! the bare server, idle RSS, memory per channel), each marked met or not. The targets compare
-//! each server's best round; the rows before them give the same ratios pass by pass, which
-//! shows how much one verdict owes to the moment (the bare server's throughput alone moves by
-//! a third from pass to pass on a shared machine), and the p99 ratio times the throughput
-//! ratio: the tail's width with the throughput difference taken out (see [`paired`]).
+//! bounded by a count and a deadline. Each server starts in a session of its own, as a server does
+//! in a container or under a service manager, so the scheduler shares the cores between it and the
+//! load generator before sharing them between threads (see [`own_session`]). Each load row gives
+//! the server's and the client's CPU time and the context switches of the server's and the client's
+//! threads per request: when the server is the slower side, the client's threads run out of work,
+//! sleep, and preempt the server's workers when its answers wake them, which costs both sides CPU
+//! and widens the latency tail. The client does nearly the same work whatever the server (the
+//! emulator's answers have three more headers), yet its CPU time per request grows with the
+//! server's, most likely because the two share caches as well as cores. A results table is printed
+//! at the end, closing with the targets of issue 9 point 6 (throughput and p99 against the bare
+//! server, idle RSS, memory per channel), each marked met or not. The targets compare each server's
+//! best round; the rows before them give the same ratios pass by pass, which shows how much one
+//! verdict owes to the moment (the bare server's throughput alone moves by a third from pass to
+//! pass on a shared machine), and the p99 ratio times the throughput ratio: the tail's width with
+//! the throughput difference taken out (see [`paired`]).
 //!
 //! Options, after `--`: `--targets` runs only what those targets need (idle RSS, memory per
 //! channel, the GetChannel and CreateChannel loads and their baselines); `--rounds N` sets the
