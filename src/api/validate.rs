@@ -52,17 +52,17 @@ impl Validator {
         ));
     }
 
+    /// `value` is not the JSON type its shape needs (`kind`: "a string").
+    fn wrong_type(&mut self, value: &Value, path: &Path, kind: &'static str) {
+        self.fail(Some(value), false, path, Fault::Type(kind));
+    }
+
     fn check(&mut self, shape: &'static Shape, value: &Value, path: &Path) {
         let model = self.model;
         match shape {
             Shape::Structure { members, required } => {
                 let Some(object) = value.as_object() else {
-                    return self.fail(
-                        Some(value),
-                        false,
-                        path,
-                        Fault::Type("a structure (a JSON object)"),
-                    );
+                    return self.wrong_type(value, path, "a structure (a JSON object)");
                 };
                 // Both are in name order (`serde_json::Map` is a `BTreeMap`; a test checks it),
                 // so one pass over each pairs them, with one comparison per step instead of a
@@ -104,28 +104,23 @@ impl Validator {
             }
             Shape::Float { min, max } | Shape::Double { min, max } => {
                 let Some(n) = value.as_f64() else {
-                    return self.fail(Some(value), false, path, Fault::Type("a number"));
+                    return self.wrong_type(value, path, "a number");
                 };
                 float_faults(n, *min, *max, |fault| self.fail(Some(value), false, path, fault));
             }
             Shape::Boolean {} => {
                 if !value.is_boolean() {
-                    self.fail(Some(value), false, path, Fault::Type("a boolean"));
+                    self.wrong_type(value, path, "a boolean");
                 }
             }
             Shape::Timestamp {} => {
                 if !value.as_str().is_some_and(is_timestamp) {
-                    self.fail(Some(value), false, path, Fault::Type("an ISO 8601 timestamp"));
+                    self.wrong_type(value, path, "an ISO 8601 timestamp");
                 }
             }
             Shape::List { member, min, max } => {
                 let Some(items) = value.as_array() else {
-                    return self.fail(
-                        Some(value),
-                        false,
-                        path,
-                        Fault::Type("a list (a JSON array)"),
-                    );
+                    return self.wrong_type(value, path, "a list (a JSON array)");
                 };
                 let len = items.len() as u64;
                 size_faults(len, *min, *max, |fault| self.fail(Some(value), false, path, fault));
@@ -140,12 +135,7 @@ impl Validator {
             }
             Shape::Map { key, value: value_shape, min, max } => {
                 let Some(entries) = value.as_object() else {
-                    return self.fail(
-                        Some(value),
-                        false,
-                        path,
-                        Fault::Type("a map (a JSON object)"),
-                    );
+                    return self.wrong_type(value, path, "a map (a JSON object)");
                 };
                 let len = entries.len() as u64;
                 size_faults(len, *min, *max, |fault| self.fail(Some(value), false, path, fault));
