@@ -469,18 +469,13 @@ fn claimed(request: &Incoming) -> Result<Claimed, Failure> {
         let value = value.to_str().map_err(|_| {
             Failure::Incomplete("The Authorization header is not ASCII.".to_string())
         })?;
-        let (algorithm, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+        let (algorithm, parts) = crate::context::authorization_parts(value);
         if algorithm != ALGORITHM {
             return Err(Failure::Incomplete(format!(
                 "ivs-local verifies only {ALGORITHM} (SigV4) signatures, not '{algorithm}'."
             )));
         }
-        let mut fields: HashMap<&str, &str> = HashMap::new();
-        for part in rest.split(',') {
-            if let Some((k, v)) = part.trim().split_once('=') {
-                fields.insert(k, v);
-            }
-        }
+        let fields: HashMap<&str, &str> = parts.collect();
         let date = request.headers.get("x-amz-date").and_then(|d| d.to_str().ok());
         let mut missing = Vec::new();
         for field in ["Credential", "Signature", "SignedHeaders"] {
