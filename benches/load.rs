@@ -74,7 +74,7 @@ const WARMUP: Duration = Duration::from_secs(1);
 const MEASURE: Duration = Duration::from_secs(5);
 /// Load rounds per server by default (`--rounds N`); the best counts. Of the runs behind this
 /// choice (unsigned requests, servers in sessions of their own), 1 in 6 with two rounds missed
-/// GetChannel's p99 target, 1 in 24 with three.
+/// GetChannel's p99 target, 1 in 26 with three.
 const ROUNDS: usize = 3;
 /// Per-connection cap on requests in one load run, so a run ends even if the clock misbehaves.
 const MAX_REQUESTS_PER_CONNECTION: usize = 2_000_000;
