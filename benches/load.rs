@@ -918,8 +918,8 @@ const SDK_HEADERS: [(&str, &str); 6] = [
     ("amz-sdk-request", "attempt=1; max=3"),
 ];
 
-/// `--unsigned`: requests without [`SDK_HEADERS`], as the benchmark sent them before it sent
-/// them.
+/// `--unsigned`: requests without [`SDK_HEADERS`], as the figures in `main.rs` and in README's
+/// "Sharing the machine with its clients" were measured.
 static UNSIGNED: AtomicBool = AtomicBool::new(false);
 
 /// One keep-alive HTTP/1.1 connection.

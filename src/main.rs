@@ -243,12 +243,13 @@ fn default_workers() -> usize {
 /// tail, is the unloaded request, 15-35% faster in the same runs (GetChannel p50 0.090 ms
 /// against 0.112 at 10,000 channels). `--workers 2` on two cores takes the other side.
 ///
-/// Those runs had the server in its clients' session, where the scheduler counts its threads
-/// among theirs (autogroup; README, "Sharing the machine with its clients"). In a session of
-/// its own it gets its share of the cores first, and one worker still did better than two (two
-/// interleaved pairs of runs): GetChannel 78,700 and 83,700 requests a second against 77,800
-/// and 74,000, with a p99 of 0.75 and 0.59 ms against 0.88 and 0.76; CreateChannel's p99 0.77
-/// and 0.64 ms against 1.07 and 0.95, at the same throughput.
+/// In every run these figures come from, the benchmark sent requests without a signature (its
+/// `--unsigned` now). Those runs had the server in its clients' session, where the scheduler counts
+/// its threads among theirs (autogroup; README, "Sharing the machine with its clients"). In a
+/// session of its own it gets its share of the cores first, and one worker still did better than
+/// two (two interleaved pairs of runs): GetChannel 78,700 and 83,700 requests a second against
+/// 77,800 and 74,000, with a p99 of 0.75 and 0.59 ms against 0.88 and 0.76; CreateChannel's p99
+/// 0.77 and 0.64 ms against 1.07 and 0.95, at the same throughput.
 fn runtime(workers: usize) -> tokio::runtime::Runtime {
     server::runtime_builder(Some(workers))
         .enable_all()
