@@ -175,24 +175,23 @@ mod tests {
 
     #[test]
     fn a_credential_is_read_only_as_a_parameter_of_its_own() {
-        // Not a SigV4 header: no algorithm before the parameters.
-        let c = ctx(Some("Credential=111122223333/20240101/eu-west-1/ivs/aws4_request"), None);
-        assert_eq!((c.0.as_str(), c.1.as_str()), ("000000000000", "us-east-1"));
-        // The name of another parameter only ends in it.
-        let c = ctx(
-            Some("AWS4-HMAC-SHA256 XCredential=111122223333/20240101/eu-west-1/ivs/aws4_request"),
-            None,
-        );
-        assert_eq!((c.0.as_str(), c.1.as_str()), ("000000000000", "us-east-1"));
-        // Parameters separated by spaces alone, as no SDK sends them: the credential still
-        // ends at the first space.
-        let c = ctx(
-            Some(
-                "AWS4-HMAC-SHA256 Credential=111122223333/20240101/eu-west-1/ivs/aws4_request SignedHeaders=host",
+        let scope = "111122223333/20240101/eu-west-1/ivs/aws4_request";
+        let cases = [
+            // Not a SigV4 header: no algorithm before the parameters.
+            (format!("Credential={scope}"), ("000000000000", "us-east-1")),
+            // The name of another parameter only ends in it.
+            (format!("AWS4-HMAC-SHA256 XCredential={scope}"), ("000000000000", "us-east-1")),
+            // Parameters separated by spaces alone, as no SDK sends them: the credential still
+            // ends at the first space.
+            (
+                format!("AWS4-HMAC-SHA256 Credential={scope} SignedHeaders=host"),
+                ("111122223333", "eu-west-1"),
             ),
-            None,
-        );
-        assert_eq!((c.0.as_str(), c.1.as_str()), ("111122223333", "eu-west-1"));
+        ];
+        for (header, (account, region)) in cases {
+            let c = ctx(Some(&header), None);
+            assert_eq!((c.0.as_str(), c.1.as_str()), (account, region), "{header}");
+        }
     }
 
     #[test]
